@@ -1,0 +1,98 @@
+# carta: build, test, bench, install. `make test` is what CI runs; see README.md.
+CC      ?= cc
+PREFIX  ?= /usr/local
+PKGS    := gsl libcjson openblas lapacke xgboost zlib
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wwrite-strings \
+           -Wcast-qual -Wformat=2 -Wundef -Wvla -Wdouble-promotion -Wfloat-conversion -Wswitch-enum
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 $(WARN) -ffp-contract=off -fno-common -MMD -MP
+# Debian packages carta needs to build and test (see `make deps`).
+DEB_PKGS := build-essential pkg-config libgsl-dev libopenblas-dev liblapacke-dev libxgboost-dev \
+            libcjson-dev libreadstat-dev libcriterion-dev zlib1g-dev python3 python3-jsonschema
+
+READSTAT_VERSION := $(shell dpkg-query -W -f='$${Version}' libreadstat1 2>/dev/null || echo unknown)
+CPPFLAGS += -Iinclude -D_POSIX_C_SOURCE=200809L -DCARTA_READSTAT_VERSION='"$(READSTAT_VERSION)"' \
+            $(filter-out -I/usr/include/x86_64-linux-gnu,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
+# GSL's .pc adds its reference CBLAS; carta takes CBLAS from OpenBLAS, so it is left out.
+LDLIBS   += $(filter-out -lgslcblas,$(shell pkg-config --libs $(PKGS) 2>/dev/null)) -lreadstat -lpthread -lm
+
+ifeq ($(WERROR),1)
+  CFLAGS += -Werror
+endif
+ifeq ($(SANITIZE),1)
+  CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+  LDFLAGS += -fsanitize=address,undefined
+  B := build/san
+else
+  B := build/rel
+endif
+
+LIBSRC  := $(sort $(wildcard src/*/*.c))
+LIBOBJ  := $(LIBSRC:src/%.c=$(B)/%.o)
+TESTSRC := $(sort $(wildcard tests/unit/*.c)) tests/lib/check.c
+TESTOBJ := $(TESTSRC:tests/%.c=$(B)/tests/%.o)
+BENCHSRC := $(sort $(wildcard tests/bench/*.c))
+BENCHES := $(BENCHSRC:tests/bench/%.c=$(B)/bench/%)
+
+all: deps-check $(B)/carta
+
+$(B)/libcarta.a: $(LIBOBJ)
+	$(AR) rcs $@ $^
+$(B)/carta: $(B)/main.o $(B)/libcarta.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(B)/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+$(B)/tests/%.o: tests/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/lib $(CFLAGS) -c -o $@ $<
+$(B)/unit-tests: $(TESTOBJ) $(B)/libcarta.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS) -lcriterion
+$(B)/bench/%: tests/bench/%.c $(B)/libcarta.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# The unit suite runs from the repository root; tests find ../shared/data through CARTA_SHARED.
+unit: deps-check $(B)/unit-tests $(B)/carta
+	CARTA_BIN=$(B)/carta $(B)/unit-tests --jobs 2
+e2e: deps-check $(B)/carta
+	CARTA_BIN=$(B)/carta tests/e2e/run.sh
+
+# What CI runs: the plain build and the sanitizer build, unit and end-to-end, and the layering rule.
+test: deps-check
+	$(MAKE) unit e2e
+	$(MAKE) SANITIZE=1 unit e2e
+	tests/layering.sh
+check: test
+
+bench: all $(BENCHES)
+	tests/bench/run.sh $(B)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/carta
+	install -m 755 $(B)/carta $(DESTDIR)$(PREFIX)/bin/carta
+	install -m 644 $(B)/libcarta.a $(DESTDIR)$(PREFIX)/lib/libcarta.a
+	install -m 644 include/carta/*.h $(DESTDIR)$(PREFIX)/include/carta/
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define CARTA_VERSION "\(.*\)"/\1/p' include/carta/carta.h)|' \
+	    carta.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/carta.pc
+
+# Installs the Debian packages that are missing; does nothing when all are present.
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "make deps: installing$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root (or install:$$missing)" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+# Cheap check run before every build: only calls `make deps` when a pkg-config module is absent.
+deps-check:
+	@pkg-config --exists $(PKGS) criterion && [ -f /usr/include/readstat.h ] && \
+	  /usr/bin/python3 -c 'import jsonschema' 2>/dev/null || $(MAKE) --no-print-directory deps
+
+clean:
+	rm -rf build
+
+.PHONY: all unit e2e test check bench install deps deps-check clean
+-include $(LIBOBJ:.o=.d) $(TESTOBJ:.o=.d) $(B)/main.d

@@ -1,0 +1,81 @@
+/* Unit tests of the columnar table. */
+#include <carta/alloc.h>
+#include <carta/table.h>
+
+#include <criterion/criterion.h>
+#include <math.h>
+#include <string.h>
+
+Test(table, stores_typed_columns_with_missing_values)
+{
+    carta_error err;
+    carta_error_clear(&err);
+    carta_table *t = carta_table_new("x.csv");
+    carta_column *a, *s;
+    cr_assert_eq(carta_table_add_column(t, "AVAL", CARTA_F64, &a, &err), CARTA_OK);
+    cr_assert_eq(carta_table_add_column(t, "SEX", CARTA_STR, &s, &err), CARTA_OK);
+    for (int i = 0; i < 1000; i++) {
+        cr_assert_eq(i % 7 == 3 ? carta_column_push_missing(a) : carta_column_push_f64(a, i * 2.385), CARTA_OK);
+        const char *v = i % 3 == 0 ? "F" : i % 3 == 1 ? "M" : "";
+        cr_assert_eq(i % 11 == 5 ? carta_column_push_missing(s) : carta_column_push_str(s, v, strlen(v)), CARTA_OK);
+    }
+    cr_assert_eq(carta_table_check(t, &err), CARTA_OK);
+    cr_assert_eq(carta_table_nrows(t), 1000);
+    cr_assert_eq(s->n_levels, 3);
+    cr_assert(carta_column_is_missing(a, 3));
+    cr_assert(isnan(carta_column_number(a, 10)));
+    cr_assert_eq(carta_column_number(a, 4), 4 * 2.385);
+    cr_assert_null(carta_column_str(s, 5));
+    cr_assert_str_eq(carta_column_str(s, 6), "F");
+    cr_assert_str_eq(carta_column_str(s, 2), "");
+    cr_assert_eq(carta_column_level(s, "M"), 1);
+    cr_assert_eq(carta_column_level(s, "X"), -1);
+    size_t miss = 0;
+    for (size_t i = 0; i < 1000; i++) miss += carta_column_is_missing(a, i);
+    cr_assert_eq(miss, a->n_missing);
+    cr_assert_eq(carta_table_find(t, "SEX"), s);
+    cr_assert_null(carta_table_find(t, "sex"));
+    carta_table_free(t);
+}
+
+Test(table, rejects_duplicate_names_and_ragged_columns)
+{
+    carta_error err;
+    carta_error_clear(&err);
+    carta_table *t = carta_table_new("x.csv");
+    carta_column *a, *b;
+    cr_assert_eq(carta_table_add_column(t, "A", CARTA_I64, &a, &err), CARTA_OK);
+    cr_assert_eq(carta_table_add_column(t, "A", CARTA_F64, &b, &err), CARTA_EDATA);
+    cr_assert(strstr(err.msg, "duplicate column name"));
+    carta_error_clear(&err);
+    cr_assert_eq(carta_table_add_column(t, "B", CARTA_I64, &b, &err), CARTA_OK);
+    carta_column_push_i64(a, 1);
+    cr_assert_eq(carta_table_check(t, &err), CARTA_EDATA);
+    cr_assert_str_eq(err.field, "B");
+    carta_table_free(t);
+}
+
+Test(table, every_failed_allocation_ends_cleanly)
+{
+    /* Fault injection: fail the k-th allocation for every k until a build succeeds. */
+    for (long k = 1; k < 200; k++) {
+        carta_error err;
+        carta_error_clear(&err);
+        carta_alloc_fail_at(k);
+        int rc = CARTA_OK;
+        carta_table *t = carta_table_new("x.csv");
+        carta_column *s = NULL;
+        if (!t) rc = CARTA_ENOMEM;
+        if (!rc) rc = carta_table_add_column(t, "S", CARTA_STR, &s, &err);
+        for (int i = 0; !rc && i < 100; i++) {
+            char v[8];
+            snprintf(v, sizeof v, "v%d", i % 40);
+            rc = i % 9 == 0 ? carta_column_push_missing(s) : carta_column_push_str(s, v, strlen(v));
+        }
+        carta_alloc_fail_at(0);
+        cr_assert(rc == CARTA_OK || rc == CARTA_ENOMEM);
+        carta_table_free(t);
+        if (rc == CARTA_OK) return;
+    }
+    cr_assert_fail("never succeeded");
+}
