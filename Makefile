@@ -19,12 +19,14 @@ LDLIBS   += $(filter-out -lgslcblas,$(shell pkg-config --libs $(PKGS) 2>/dev/nul
 ifeq ($(WERROR),1)
   CFLAGS += -Werror
 endif
+# BUILD=dir gives a private build folder (for parallel work in one tree); -san is added under SANITIZE=1.
+BUILD ?= build/rel
 ifeq ($(SANITIZE),1)
   CFLAGS  += -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
   LDFLAGS += -fsanitize=address,undefined
-  B := build/san
+  B := $(patsubst %/rel,%/san,$(BUILD))$(if $(filter %/rel,$(BUILD)),,-san)
 else
-  B := build/rel
+  B := $(BUILD)
 endif
 
 LIBSRC  := $(sort $(wildcard src/*/*.c))
@@ -68,6 +70,11 @@ check: test
 bench: all $(BENCHES)
 	tests/bench/run.sh $(B)
 
+# Regenerates the reference values from R (and other peers); needs r-base-core, r-cran-survival,
+# r-cran-cmprsk, r-cran-jsonlite. Never run by `make test`.
+references:
+	@for s in tests/reference/*/make_*.R; do echo "Rscript $$s"; (cd $$(dirname $$s) && Rscript $$(basename $$s)) || exit 1; done
+
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/carta
 	install -m 755 $(B)/carta $(DESTDIR)$(PREFIX)/bin/carta
@@ -94,5 +101,5 @@ deps-check:
 clean:
 	rm -rf build
 
-.PHONY: all unit e2e test check bench install deps deps-check clean
+.PHONY: all unit e2e test check bench references install deps deps-check clean
 -include $(LIBOBJ:.o=.d) $(TESTOBJ:.o=.d) $(B)/main.d
