@@ -265,7 +265,9 @@ int carta_column_push_missing(carta_column *c)
     switch (c->type) {
     case CARTA_F64: c->f64[c->n] = NAN; break;
     case CARTA_STR: c->code[c->n] = 0; break;
-    default: c->i64[c->n] = 0; break;
+    case CARTA_I64:
+    case CARTA_BOOL:
+    case CARTA_DATE: c->i64[c->n] = 0; break;
     }
     if (mark_missing(c, c->n)) return CARTA_ENOMEM;
     c->n++;

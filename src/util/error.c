@@ -71,7 +71,14 @@ void carta_error_prefix(carta_error *err, const char *fmt, ...)
     vsnprintf(head, sizeof head, fmt, ap);
     va_end(ap);
     memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s%s", head, old);
+    /* Truncation is acceptable here: the message keeps its start, which names the place. */
+    size_t k = strlen(head);
+    if (k >= sizeof err->msg) k = sizeof err->msg - 1;
+    memcpy(err->msg, head, k);
+    size_t rest = strlen(old);
+    if (rest > sizeof err->msg - 1 - k) rest = sizeof err->msg - 1 - k;
+    memcpy(err->msg + k, old, rest);
+    err->msg[k + rest] = '\0';
 }
 
 const char *carta_strerror(int code)

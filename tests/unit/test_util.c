@@ -133,3 +133,54 @@ Test(dates, convert_both_ways_and_reject_impossible_days)
     carta_civil_from_days(19725 - 3653, &y, &m, &dd);
     cr_assert(y == 2014 && m == 1 && dd == 2);
 }
+
+#include <carta/sha256.h>
+
+/* Digests from FIPS 180-4's examples, and a file checked against coreutils' sha256sum. */
+Test(sha256, matches_the_standard_examples_and_sha256sum)
+{
+    struct { const char *in; const char *hex; } v[] = {
+        { "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
+        { "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+        { "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+          "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
+    };
+    for (size_t i = 0; i < 3; i++) {
+        carta_sha256 s;
+        char hex[65];
+        carta_sha256_init(&s);
+        carta_sha256_update(&s, v[i].in, strlen(v[i].in));
+        carta_sha256_final(&s, hex);
+        cr_expect_str_eq(hex, v[i].hex);
+    }
+    /* A million 'a' fed in uneven pieces. */
+    carta_sha256 s;
+    char hex[65], chunk[997];
+    memset(chunk, 'a', sizeof chunk);
+    carta_sha256_init(&s);
+    size_t left = 1000000;
+    while (left) {
+        size_t k = left < sizeof chunk ? left : sizeof chunk;
+        carta_sha256_update(&s, chunk, k);
+        left -= k;
+    }
+    carta_sha256_final(&s, hex);
+    cr_expect_str_eq(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+
+    char path[] = "/tmp/carta-sha-XXXXXX";
+    int fd = mkstemp(path);
+    cr_assert(fd >= 0);
+    FILE *fp = fdopen(fd, "w");
+    for (int i = 0; i < 5000; i++) fprintf(fp, "row %d,%g\n", i, i * 2.385);
+    fclose(fp);
+    char cmd[600], want[200];
+    snprintf(cmd, sizeof cmd, "sha256sum %s", path);
+    FILE *p = popen(cmd, "r");
+    cr_assert(p && fgets(want, sizeof want, p));
+    pclose(p);
+    carta_error err;
+    carta_error_clear(&err);
+    cr_assert_eq(carta_sha256_file(path, "x", hex, &err), CARTA_OK);
+    cr_expect_eq(strncmp(hex, want, 64), 0, "%s vs %.64s", hex, want);
+    unlink(path);
+}
