@@ -184,3 +184,52 @@ Test(sha256, matches_the_standard_examples_and_sha256sum)
     cr_expect_eq(strncmp(hex, want, 64), 0, "%s vs %.64s", hex, want);
     unlink(path);
 }
+
+#include <carta/jsonw.h>
+#include <cjson/cJSON.h>
+
+Test(jsonw, writes_keys_in_order_with_exact_numbers)
+{
+    carta_jsonw *w = carta_jsonw_new(2);
+    carta_jsonw_begin_object(w);
+    carta_jsonw_kstring(w, "z", "quote\" back\\ nl\n tab\t \x01");
+    carta_jsonw_knumber(w, "a", 0.1 + 0.2);
+    carta_jsonw_knumber(w, "nan", NAN);
+    carta_jsonw_kint(w, "n", -42);
+    double xs[] = { 1, 2.5, INFINITY };
+    carta_jsonw_knumbers(w, "xs", xs, 3);
+    carta_jsonw_key(w, "empty");
+    carta_jsonw_begin_array(w);
+    carta_jsonw_end_array(w);
+    carta_jsonw_key(w, "o");
+    carta_jsonw_begin_object(w);
+    carta_jsonw_kbool(w, "t", 1);
+    carta_jsonw_end_object(w);
+    carta_jsonw_end_object(w);
+    const char *text;
+    carta_error err;
+    carta_error_clear(&err);
+    cr_assert_eq(carta_jsonw_finish(w, &text, NULL, &err), CARTA_OK);
+    const char *want = "{\n  \"z\": \"quote\\\" back\\\\ nl\\n tab\\t \\u0001\",\n  \"a\": 0.30000000000000004,\n"
+                       "  \"nan\": null,\n  \"n\": -42,\n  \"xs\": [1,2.5,null],\n  \"empty\": [],\n"
+                       "  \"o\": {\n    \"t\": true\n  }\n}\n";
+    cr_assert_str_eq(text, want);
+    cJSON *j = cJSON_Parse(text);
+    cr_assert_not_null(j);
+    cr_assert_eq(cJSON_GetObjectItem(j, "a")->valuedouble, 0.1 + 0.2);
+    cJSON_Delete(j);
+    carta_jsonw_free(w);
+}
+
+Test(jsonw, reports_unbalanced_calls)
+{
+    carta_jsonw *w = carta_jsonw_new(0);
+    carta_jsonw_begin_object(w);
+    carta_jsonw_begin_array(w);
+    carta_jsonw_end_object(w);
+    const char *text;
+    carta_error err;
+    carta_error_clear(&err);
+    cr_assert_eq(carta_jsonw_finish(w, &text, NULL, &err), CARTA_EUSAGE);
+    carta_jsonw_free(w);
+}
