@@ -1,7 +1,10 @@
 /* carta: the command-line driver. It parses argv, calls one library entry point, prints the
    error message and maps the status to an exit code. Nothing else lives here. */
 #include <carta/carta.h>
+#include <carta/simulate.h>
 
+#include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +62,66 @@ static int cmd_version(int argc, char **argv, const cli *o, carta_error *err)
     return CARTA_OK;
 }
 
+/* Parses a whole decimal number in [lo, hi] for option `opt`; CARTA_EUSAGE otherwise. */
+static int parse_long(const char *opt, const char *text, long lo, long hi, long *out, carta_error *err)
+{
+    char *end;
+    errno = 0;
+    long v = text ? strtol(text, &end, 10) : 0;
+    if (!text || errno || end == text || *end || v < lo || v > hi)
+        return carta_error_set(err, CARTA_EUSAGE, NULL, "%s expects a whole number from %ld to %ld (got \"%s\")",
+                               opt, lo, hi, text ? text : "");
+    *out = v;
+    return CARTA_OK;
+}
+
+static int cmd_simulate(int argc, char **argv, const cli *o, carta_error *err)
+{
+    carta_sim_options so;
+    carta_sim_options_default(&so);
+    so.force = o->force;
+    const char *dir = NULL;
+    long v;
+    int rc;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(a, "--trials") == 0) {
+            if ((rc = parse_long(a, val, 1, 100000, &v, err))) return rc;
+            so.trials = (int)v;
+            i++;
+        } else if (strcmp(a, "--patients") == 0) {
+            if ((rc = parse_long(a, val, 1, 100000000L, &v, err))) return rc;
+            so.patients = v;
+            i++;
+        } else if (strcmp(a, "--seed") == 0) {
+            if ((rc = parse_long(a, val, 0, 2147483647L, &v, err))) return rc;
+            so.seed = (uint64_t)v;
+            i++;
+        } else if (strcmp(a, "--format") == 0) {
+            if (!val || strcmp(val, "csv") != 0)
+                return carta_error_set(err, CARTA_EUSAGE, NULL, "--format: only csv is supported (got \"%s\")",
+                                       val ? val : "");
+            i++;
+        } else if (a[0] == '-') {
+            return carta_error_set(err, CARTA_EUSAGE, NULL, "simulate: unknown option %s", a);
+        } else if (!dir) {
+            dir = a;
+        } else {
+            return carta_error_set(err, CARTA_EUSAGE, NULL, "simulate: one output folder expected, got %s and %s", dir, a);
+        }
+    }
+    if (!dir) return carta_error_set(err, CARTA_EUSAGE, NULL, "simulate: missing the output folder (see carta simulate --help)");
+    if ((rc = carta_simulate(&so, dir, err)) != CARTA_OK) return rc;
+    if (!o->quiet)
+        fprintf(stderr, "carta: wrote %ld patients in %d trials (seed %" PRIu64 ") to %s\n", so.patients, so.trials,
+                so.seed, dir);
+    return CARTA_OK;
+}
+
 static const command table[] = {
+    { "simulate", "simulate [--trials N] [--patients N] [--seed S] [--force] DIR",
+      "write a synthetic multi-trial CAR-T cohort (studies, ADSL, ADAE, ADLB, ADTTE, truth.json)\n"
+      "    defaults: --trials 21 --patients 4200 --seed 20231207; --format csv", cmd_simulate },
     { "version", "version", "same as --version", cmd_version },
 };
 

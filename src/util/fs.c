@@ -151,3 +151,103 @@ int carta_file_write(const char *path, const void *data, size_t len, int force, 
     }
     return carta_out_commit(&o, err);
 }
+
+#include <dirent.h>
+#include <stdlib.h>
+
+int carta_remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode)) return unlink(path);
+    DIR *d = opendir(path);
+    if (!d) return -1;
+    struct dirent *e;
+    int rc = 0;
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+        char *child = carta_path_resolve(path, e->d_name);
+        if (!child) { rc = -1; break; }
+        if (carta_remove_tree(child) != 0) rc = -1;
+        carta_free(child);
+    }
+    closedir(d);
+    if (rmdir(path) != 0) rc = -1;
+    return rc;
+}
+
+int carta_outdir_open(carta_outdir *o, const char *path, int force, carta_error *err)
+{
+    carta_where at = { .file = path };
+    memset(o, 0, sizeof *o);
+    if (!force && carta_path_exists(path))
+        return carta_error_set(err, CARTA_EIO, &at, "already exists (use --force to overwrite)");
+    size_t k = strlen(path);
+    while (k > 1 && path[k - 1] == '/') k--;
+    o->path = carta_strndup(path, k);
+    o->tmp = carta_malloc(k + 32);
+    if (!o->path || !o->tmp) {
+        carta_outdir_abort(o);
+        return carta_error_set(err, CARTA_ENOMEM, &at, "no memory");
+    }
+    snprintf(o->tmp, k + 32, "%s.tmp-%ld", o->path, (long)getpid());
+    carta_remove_tree(o->tmp); /* a leftover of a killed run with the same pid */
+    if (mkdir(o->tmp, 0777) != 0) {
+        int e = errno;
+        carta_free(o->tmp);
+        o->tmp = NULL;
+        carta_outdir_abort(o);
+        return carta_error_set(err, CARTA_EIO, &at, "cannot create a folder beside it: %s", strerror(e));
+    }
+    o->force = force;
+    return CARTA_OK;
+}
+
+void carta_outdir_abort(carta_outdir *o)
+{
+    if (o->tmp) carta_remove_tree(o->tmp);
+    carta_free(o->tmp);
+    carta_free(o->path);
+    memset(o, 0, sizeof *o);
+}
+
+int carta_outdir_commit(carta_outdir *o, carta_error *err)
+{
+    carta_where at = { .file = o->path };
+    char *old = NULL;
+    int rc = CARTA_OK;
+    if (carta_path_exists(o->path)) {
+        if (!o->force) {
+            rc = carta_error_set(err, CARTA_EIO, &at, "already exists (use --force to overwrite)");
+            carta_outdir_abort(o);
+            return rc;
+        }
+        size_t k = strlen(o->path) + 32;
+        old = carta_malloc(k);
+        if (!old) {
+            carta_outdir_abort(o);
+            return carta_error_set(err, CARTA_ENOMEM, &at, "no memory");
+        }
+        snprintf(old, k, "%s.old-%ld", o->path, (long)getpid());
+        carta_remove_tree(old);
+        if (rename(o->path, old) != 0) {
+            rc = carta_error_set(err, CARTA_EIO, &at, "cannot move the old results aside: %s", strerror(errno));
+            carta_free(old);
+            carta_outdir_abort(o);
+            return rc;
+        }
+    }
+    if (rename(o->tmp, o->path) != 0) {
+        rc = carta_error_set(err, CARTA_EIO, &at, "cannot rename into place: %s", strerror(errno));
+        if (old) rename(old, o->path); /* put the old results back */
+        carta_free(old);
+        carta_outdir_abort(o);
+        return rc;
+    }
+    if (old) carta_remove_tree(old);
+    carta_free(old);
+    carta_free(o->tmp);
+    carta_free(o->path);
+    memset(o, 0, sizeof *o);
+    return CARTA_OK;
+}
