@@ -63,6 +63,13 @@ carta_column *carta_table_find(const carta_table *t, const char *name);
 /* The source name given to carta_table_new (NULL if none). */
 const char *carta_table_source(const carta_table *t);
 
+/* A deep copy of t (every column, its dictionary and metadata); source renamed when source is
+   not NULL. CARTA_ENOMEM. */
+int carta_table_clone(const carta_table *t, const char *source, carta_table **out, carta_error *err);
+
+/* Removes the column named name (a no-op when absent). */
+void carta_table_drop_column(carta_table *t, const char *name);
+
 /* Checks that every column has the same number of rows; CARTA_EDATA naming the column if not. */
 int carta_table_check(const carta_table *t, carta_error *err);
 

@@ -11,6 +11,9 @@ struct carta_dict {
     size_t cap;      /* power of two */
 };
 
+static int dict_intern(carta_column *c, const char *s, size_t len, uint32_t *code);
+static int set_text(char **dst, const char *src);
+
 struct carta_table {
     char *source;
     carta_column **cols;
@@ -91,6 +94,77 @@ int carta_table_add_column(carta_table *t, const char *name, carta_type type, ca
     t->cols[t->n++] = c;
     *out = c;
     return CARTA_OK;
+}
+
+/* Copies n elements of size sz; NULL src gives NULL. */
+static int copy_array(void **dst, const void *src, size_t n, size_t sz)
+{
+    *dst = NULL;
+    if (!src) return CARTA_OK;
+    size_t bytes;
+    if (carta_size_mul(n ? n : 1, sz, &bytes) || !(*dst = carta_malloc(bytes))) return CARTA_ENOMEM;
+    memcpy(*dst, src, n * sz);
+    return CARTA_OK;
+}
+
+static int column_clone(const carta_column *c, carta_column **out)
+{
+    carta_column *d = carta_calloc(1, sizeof *d);
+    if (!d) return CARTA_ENOMEM;
+    d->type = c->type;
+    d->n = d->cap = c->n;
+    int rc = CARTA_OK;
+    if (!(d->name = carta_strdup(c->name)) || set_text(&d->label, c->label) || set_text(&d->unit, c->unit) ||
+        set_text(&d->format, c->format) || copy_array((void **)&d->f64, c->f64, c->n, sizeof *c->f64) ||
+        copy_array((void **)&d->i64, c->i64, c->n, sizeof *c->i64) ||
+        copy_array((void **)&d->code, c->code, c->n, sizeof *c->code) ||
+        copy_array((void **)&d->missing, c->missing, (c->n + 7) / 8, 1))
+        rc = CARTA_ENOMEM;
+    d->n_missing = c->n_missing;
+    /* The dictionary is rebuilt by interning the levels in order, so codes stay the same. */
+    for (size_t k = 0; rc == CARTA_OK && k < c->n_levels; k++) {
+        uint32_t code;
+        if (dict_intern(d, c->levels[k], strlen(c->levels[k]), &code)) rc = CARTA_ENOMEM;
+    }
+    if (rc) {
+        column_free(d);
+        return rc;
+    }
+    *out = d;
+    return CARTA_OK;
+}
+
+int carta_table_clone(const carta_table *t, const char *source, carta_table **out, carta_error *err)
+{
+    *out = NULL;
+    carta_table *c = carta_table_new(source ? source : t->source);
+    if (!c) return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory to copy a table");
+    c->cols = carta_calloc(t->n ? t->n : 1, sizeof *c->cols);
+    if (!c->cols) {
+        carta_table_free(c);
+        return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory to copy a table");
+    }
+    c->cap = t->n ? t->n : 1;
+    for (size_t i = 0; i < t->n; i++) {
+        if (column_clone(t->cols[i], &c->cols[i])) {
+            carta_table_free(c);
+            return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory to copy a table");
+        }
+        c->n++;
+    }
+    *out = c;
+    return CARTA_OK;
+}
+
+void carta_table_drop_column(carta_table *t, const char *name)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        if (strcmp(t->cols[i]->name, name) != 0) continue;
+        column_free(t->cols[i]);
+        memmove(t->cols + i, t->cols + i + 1, (t->n - i - 1) * sizeof *t->cols);
+        t->n--;
+        return;
+    }
 }
 
 int carta_table_check(const carta_table *t, carta_error *err)

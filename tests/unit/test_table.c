@@ -80,3 +80,37 @@ Test(table, every_failed_allocation_ends_cleanly)
     }
     cr_assert_fail("never succeeded");
 }
+
+Test(table, clones_deeply_and_drops_columns)
+{
+    carta_error err;
+    carta_error_clear(&err);
+    carta_table *t = carta_table_new("x.csv");
+    carta_column *a, *s;
+    carta_table_add_column(t, "A", CARTA_F64, &a, &err);
+    carta_table_add_column(t, "S", CARTA_STR, &s, &err);
+    carta_column_set_meta(a, "Analysis value", "days", NULL);
+    for (int i = 0; i < 300; i++) {
+        cr_assert_eq(i % 5 ? carta_column_push_f64(a, i / 7.0) : carta_column_push_missing(a), CARTA_OK);
+        char v[8];
+        snprintf(v, sizeof v, "L%d", i % 13);
+        cr_assert_eq(carta_column_push_str(s, v, strlen(v)), CARTA_OK);
+    }
+    carta_table *c;
+    cr_assert_eq(carta_table_clone(t, "y.csv", &c, &err), CARTA_OK);
+    carta_table_free(t); /* the clone must not point into the original */
+    cr_assert_str_eq(carta_table_source(c), "y.csv");
+    carta_column *ca = carta_table_find(c, "A"), *cs = carta_table_find(c, "S");
+    cr_assert_str_eq(ca->unit, "days");
+    cr_assert_eq(ca->n_missing, 60);
+    cr_assert(carta_column_is_missing(ca, 10));
+    cr_assert_eq(carta_column_number(ca, 11), 11 / 7.0);
+    cr_assert_str_eq(carta_column_str(cs, 27), "L1");
+    cr_assert_eq(carta_column_level(cs, "L12"), 12);
+    cr_assert_eq(carta_column_push_str(cs, "L3", 2), CARTA_OK); /* the rebuilt dictionary works */
+    cr_assert_eq(cs->code[300], 3);
+    carta_table_drop_column(c, "A");
+    cr_assert_eq(carta_table_ncols(c), 1);
+    cr_assert_null(carta_table_find(c, "A"));
+    carta_table_free(c);
+}
