@@ -12,7 +12,7 @@ declare -A owner=(
   [rng.h]=util [sort.h]=util [json.h]=util [jsonw.h]=util [strutil.h]=util [progress.h]=util
   [table.h]=load [load.h]=load [csv.h]=load [xpt.h]=load [dsjson.h]=load
   [validate.h]=validate [schema.h]=validate
-  [harmonize.h]=harmonize [expr.h]=cohort [cohort.h]=cohort [surv.h]=cohort
+  [harmonize.h]=harmonize [simulate.h]=harmonize [expr.h]=cohort [cohort.h]=cohort [surv.h]=cohort
   [design.h]=design [matrix.h]=design
   [km.h]=fit [logrank.h]=fit [cif.h]=fit [cox.h]=fit [logistic.h]=fit [gbm.h]=fit [glmnet.h]=fit
   [evaluate.h]=evaluate [metrics.h]=evaluate [split.h]=evaluate
