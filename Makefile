@@ -67,6 +67,10 @@ test: deps-check
 	tests/layering.sh
 check: test
 
+# The README's first command: the synthetic cohort and the example experiment on it.
+demo: all
+	$(B)/carta simulate --force data/synth
+
 bench: all $(BENCHES)
 	tests/bench/run.sh $(B)
 
@@ -101,5 +105,5 @@ deps-check:
 clean:
 	rm -rf build
 
-.PHONY: all unit e2e test check bench references install deps deps-check clean
+.PHONY: demo all unit e2e test check bench references install deps deps-check clean
 -include $(LIBOBJ:.o=.d) $(TESTOBJ:.o=.d) $(B)/main.d
