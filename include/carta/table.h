@@ -67,6 +67,11 @@ const char *carta_table_source(const carta_table *t);
    not NULL. CARTA_ENOMEM. */
 int carta_table_clone(const carta_table *t, const char *source, carta_table **out, carta_error *err);
 
+/* A new table holding rows rows[0..n) of t (in that order; an index may repeat, as bootstrap
+   samples do), every column with its metadata and dictionary. CARTA_ENOMEM, CARTA_EDATA for an
+   index out of range. */
+int carta_table_take(const carta_table *t, const size_t *rows, size_t n, carta_table **out, carta_error *err);
+
 /* Removes the column named name (a no-op when absent). */
 void carta_table_drop_column(carta_table *t, const char *name);
 

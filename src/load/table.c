@@ -156,6 +156,44 @@ int carta_table_clone(const carta_table *t, const char *source, carta_table **ou
     return CARTA_OK;
 }
 
+int carta_table_take(const carta_table *t, const size_t *rows, size_t n, carta_table **out, carta_error *err)
+{
+    *out = NULL;
+    size_t nr = carta_table_nrows(t);
+    for (size_t k = 0; k < n; k++)
+        if (rows[k] >= nr) return carta_error_set(err, CARTA_EDATA, NULL, "row %zu is out of range (%zu rows)", rows[k], nr);
+    carta_table *c = carta_table_new(t->source);
+    if (!c) return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory to subset a table");
+    for (size_t j = 0; j < t->n; j++) {
+        const carta_column *s = t->cols[j];
+        carta_column *d;
+        int rc = carta_table_add_column(c, s->name, s->type, &d, err);
+        if (rc) {
+            carta_table_free(c);
+            return rc;
+        }
+        rc = carta_column_set_meta(d, s->label, s->unit, s->format) || carta_column_reserve(d, n);
+        /* Same dictionary order as the source, so codes and level order carry over. */
+        for (size_t k = 0; !rc && k < s->n_levels; k++) {
+            uint32_t code;
+            rc = dict_intern(d, s->levels[k], strlen(s->levels[k]), &code);
+        }
+        for (size_t k = 0; !rc && k < n; k++) {
+            size_t i = rows[k];
+            if (carta_column_is_missing(s, i)) rc = carta_column_push_missing(d);
+            else if (s->type == CARTA_F64) rc = carta_column_push_f64(d, s->f64[i]);
+            else if (s->type == CARTA_STR) { d->code[d->n++] = s->code[i]; }
+            else rc = carta_column_push_i64(d, s->i64[i]);
+        }
+        if (rc) {
+            carta_table_free(c);
+            return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory to subset a table");
+        }
+    }
+    *out = c;
+    return CARTA_OK;
+}
+
 void carta_table_drop_column(carta_table *t, const char *name)
 {
     for (size_t i = 0; i < t->n; i++) {

@@ -114,3 +114,38 @@ Test(table, clones_deeply_and_drops_columns)
     cr_assert_null(carta_table_find(c, "A"));
     carta_table_free(c);
 }
+
+Test(table, takes_rows_in_any_order_with_repeats)
+{
+    carta_error err;
+    carta_error_clear(&err);
+    carta_table *t = carta_table_new("x.csv");
+    carta_column *a, *s, *d;
+    carta_table_add_column(t, "A", CARTA_F64, &a, &err);
+    carta_table_add_column(t, "S", CARTA_STR, &s, &err);
+    carta_table_add_column(t, "D", CARTA_DATE, &d, &err);
+    const char *v[] = { "x", "y", "z", "y" };
+    for (int i = 0; i < 4; i++) {
+        if (i == 2) carta_column_push_missing(a); else carta_column_push_f64(a, i + 0.5);
+        if (i == 1) carta_column_push_missing(s); else carta_column_push_str(s, v[i], 1);
+        carta_column_push_i64(d, 18000 + i);
+    }
+    size_t rows[] = { 3, 0, 2, 3 };
+    carta_table *c;
+    cr_assert_eq(carta_table_take(t, rows, 4, &c, &err), CARTA_OK);
+    carta_column *ca = carta_table_find(c, "A"), *cs = carta_table_find(c, "S"), *cd = carta_table_find(c, "D");
+    cr_expect_eq(ca->f64[0], 3.5);
+    cr_expect_eq(ca->f64[1], 0.5);
+    cr_expect(carta_column_is_missing(ca, 2));
+    cr_expect_eq(ca->n_missing, 1);
+    cr_expect_str_eq(carta_column_str(cs, 0), "y");
+    cr_expect_str_eq(carta_column_str(cs, 1), "x");
+    cr_expect_eq(cs->n_levels, 3); /* the dictionary keeps every level, in the same order */
+    cr_expect_eq(cd->i64[2], 18002);
+    cr_expect_eq(cd->type, CARTA_DATE);
+    size_t bad[] = { 4 };
+    carta_table *x;
+    cr_expect_eq(carta_table_take(t, bad, 1, &x, &err), CARTA_EDATA);
+    carta_table_free(c);
+    carta_table_free(t);
+}

@@ -1,0 +1,72 @@
+/* carta/evaluate.h: resampling splits and the performance metrics clinicians trust, each with
+   its confidence interval. Formulas and conventions: README "Validation and metrics" and
+   ../shared/domain/metrics.md. */
+#ifndef CARTA_EVALUATE_H
+#define CARTA_EVALUATE_H
+
+#include <stddef.h>
+#include <carta/error.h>
+
+/* ---- Splits ---- */
+
+typedef enum carta_split_kind {
+    CARTA_SPLIT_KFOLD = 0,       /* k folds, stratified on `strata` when given */
+    CARTA_SPLIT_REPEATED_KFOLD,  /* `repeats` times k folds, each repeat reshuffled */
+    CARTA_SPLIT_GROUPED_KFOLD,   /* whole groups to folds (k folds of groups) */
+    CARTA_SPLIT_LEAVE_ONE_GROUP_OUT, /* one split per group: leave-one-study-out */
+    CARTA_SPLIT_HOLDOUT,         /* one split: a `holdout` share for testing, stratified */
+    CARTA_SPLIT_BOOTSTRAP        /* `bootstrap` resamples of n with replacement; test = all rows */
+} carta_split_kind;
+
+typedef struct carta_split_spec {
+    carta_split_kind kind;
+    size_t folds;        /* k-fold kinds, >= 2 */
+    size_t repeats;      /* repeated k-fold, >= 1 */
+    double holdout;      /* holdout share in (0, 1) */
+    size_t bootstrap;    /* bootstrap resamples, >= 1 */
+    unsigned long seed;  /* every split comes from this seed (GSL mt19937) */
+} carta_split_spec;
+
+typedef struct carta_split {
+    char *label;         /* "fold=3", "repeat=2, fold=1", "study=CART004", "bootstrap=17" */
+    size_t *train, n_train;
+    size_t *test, n_test;
+} carta_split;
+
+typedef struct carta_splits {
+    carta_split *s;
+    size_t n;
+} carta_splits;
+
+/* Makes the splits of rows 0..n-1. strata (n codes >= 0, may be NULL) stratifies k-fold and
+   holdout; group (n codes 0..n_groups-1 with labels, required for the grouped kinds) keeps
+   groups whole. Row lists are ascending (bootstrap training rows keep their draw order).
+   CARTA_EDATA when a fold would be empty (more folds than rows or groups), CARTA_ENOMEM. */
+int carta_splits_make(const carta_split_spec *spec, size_t n, const int *strata, const int *group,
+                      const char *const *group_labels, size_t n_groups, const char *group_column,
+                      carta_splits **out, carta_error *err);
+void carta_splits_free(carta_splits *s);
+
+/* ---- Metrics ---- */
+
+typedef struct carta_metric {
+    double value, lower, upper, se;
+} carta_metric;
+
+/* ROC AUC of score for y in {0, 1} (ties count 1/2), with DeLong's variance (DeLong, DeLong &
+   Clarke-Pearson 1988; the midrank algorithm of Sun & Xu 2014, O(n log n)) and a Wald interval
+   at conf_level clipped to [0, 1], as pROC's ci.auc(method = "delong"). CARTA_ENUMERIC when a
+   class is empty. */
+int carta_auc(size_t n, const double *y, const double *score, double conf_level, carta_metric *out, carta_error *err);
+
+/* Brier score mean((p - y)^2); se = sd of the squared errors / sqrt(n), normal interval. */
+int carta_brier(size_t n, const double *y, const double *p, double conf_level, carta_metric *out, carta_error *err);
+
+/* Logistic recalibration on the logit of p: the calibration slope (coefficient of logit(p) in
+   glm(y ~ logit(p))) and calibration-in-the-large (intercept of glm(y ~ offset(logit(p)))),
+   with Wald intervals; and O/E = sum(y) / sum(p) with the interval exp(log(O/E) +- z /
+   sqrt(O)). p must lie in (0, 1). */
+int carta_calibration(size_t n, const double *y, const double *p, double conf_level, carta_metric *slope,
+                      carta_metric *intercept, carta_metric *oe, carta_error *err);
+
+#endif
