@@ -11,7 +11,10 @@ DEB_PKGS := build-essential pkg-config libgsl-dev libopenblas-dev liblapacke-dev
             libcjson-dev libreadstat-dev libcriterion-dev zlib1g-dev python3 python3-jsonschema
 
 READSTAT_VERSION := $(shell dpkg-query -W -f='$${Version}' libreadstat1 2>/dev/null || echo unknown)
+# carta's own data tables (CRS mapping, lab units) are found here unless $$CARTA_DATADIR says otherwise.
+DATADIR ?= $(CURDIR)/data-schemas
 CPPFLAGS += -Iinclude -D_POSIX_C_SOURCE=200809L -DCARTA_READSTAT_VERSION='"$(READSTAT_VERSION)"' \
+            -DCARTA_DATADIR='"$(DATADIR)"' \
             $(filter-out -I/usr/include/x86_64-linux-gnu,$(shell pkg-config --cflags $(PKGS) 2>/dev/null))
 # GSL's .pc adds its reference CBLAS; carta takes CBLAS from OpenBLAS, so it is left out.
 LDLIBS   += $(filter-out -lgslcblas,$(shell pkg-config --libs $(PKGS) 2>/dev/null)) -lreadstat -lpthread -lm
@@ -55,8 +58,13 @@ $(B)/bench/%: tests/bench/%.c $(B)/libcarta.a
 	$(CC) $(CPPFLAGS) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # The unit suite runs from the repository root; tests find ../shared/data through CARTA_SHARED.
+# Criterion reports a test as passed even when LeakSanitizer finds a leak in its process, so
+# the log is searched for sanitizer reports too.
+SHELL := /bin/bash
 unit: deps-check $(B)/unit-tests $(B)/carta
-	CARTA_BIN=$(B)/carta $(B)/unit-tests --jobs 2
+	@set -o pipefail; CARTA_BIN=$(B)/carta $(B)/unit-tests --jobs 2 2>&1 | tee $(B)/unit.log
+	@if grep -qE 'ERROR: (LeakSanitizer|AddressSanitizer)|runtime error:' $(B)/unit.log; then \
+	  echo "unit: sanitizer reports above (leaks or undefined behaviour): failing"; exit 1; fi
 e2e: deps-check $(B)/carta
 	CARTA_BIN=$(B)/carta tests/e2e/run.sh
 

@@ -563,7 +563,7 @@ static void generate_trial(const carta_sim_options *opt, int j, const trial *t, 
                 put_fix(o, s.vaso_hours, 1); sep(o); put(o, s.o2dev); sep(o); put_fix(o, s.o2flow, 0); sep(o);
                 put(o, "N");
             } else {
-                put(o, ",,,,,");
+                put(o, ",,,,,,");
             }
             nl(o);
         }
