@@ -42,7 +42,7 @@ int carta_path_exists(const char *path);
 #endif
 
 /* An output folder written all or nothing: carta_outdir_open makes an empty temporary folder
-   beside path ("path.tmp-<pid>"), the caller fills it (o->tmp), and carta_outdir_commit renames
+   beside path ("path.tmp-<pid>"; missing parent folders are created), the caller fills it (o->tmp), and carta_outdir_commit renames
    it into place. An existing path is refused without force; with force, the old folder is
    moved aside and removed only after the new one is in place. carta_outdir_abort removes the
    temporary folder and everything in it. */
@@ -55,6 +55,9 @@ typedef struct carta_outdir {
 int  carta_outdir_open(carta_outdir *o, const char *path, int force, carta_error *err);
 int  carta_outdir_commit(carta_outdir *o, carta_error *err);
 void carta_outdir_abort(carta_outdir *o);
+
+/* Creates the missing parent folders of path (not path itself). 0 on success, -1 with errno. */
+int carta_mkdir_parents(const char *path);
 
 /* Removes a folder and everything below it (no links followed). 0 on success. */
 int carta_remove_tree(const char *path);

@@ -248,20 +248,24 @@ static int draw_astct(gsl_rng *r, int scale, int reported)
     }
 }
 
-/* The grade a trial on `scale` reports for true ASTCT grade a: the grade whose point value is
-   a; otherwise the one whose interval holds a with the nearest point (ties drawn at random). */
+/* The grade a trial on `scale` reports for true ASTCT grade a. Graders disagree (Pennisi et al.
+   2020: the same grade in every system for only 25% of patients), so with probability 0.3 any
+   grade whose interval holds a is drawn; otherwise the grade whose point value is nearest to a
+   (ties drawn at random). Either way a stays inside the reported grade's interval. */
 static int report_on_scale(gsl_rng *r, int scale, int a)
 {
     if (scale == ASTCT || a == 0) return a;
-    int cand[N_GRADES], nc = 0, best = 99;
+    int cand[N_GRADES], nc = 0, any[N_GRADES], na = 0, best = 99;
     for (int g = 1; g <= N_GRADES; g++) {
         const int *m = mapping[scale][g - 1];
         if (a < m[1] || a > m[2]) continue;
+        any[na++] = g;
         int d = abs(m[0] - a);
         if (d < best) { best = d; nc = 0; }
         if (d == best) cand[nc++] = g;
     }
     if (nc == 0) return a; /* every scale's intervals cover 1..4; kept for safety */
+    if (na > 1 && gsl_rng_uniform(r) < 0.3) return any[gsl_rng_uniform_int(r, (unsigned long)na)];
     return nc == 1 ? cand[0] : cand[gsl_rng_uniform_int(r, (unsigned long)nc)];
 }
 

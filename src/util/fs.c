@@ -176,6 +176,21 @@ int carta_remove_tree(const char *path)
     return rc;
 }
 
+int carta_mkdir_parents(const char *path)
+{
+    char *buf = carta_strdup(path);
+    if (!buf) return -1;
+    int rc = 0;
+    for (char *p = buf + 1; *p && !rc; p++) {
+        if (*p != '/') continue;
+        *p = '\0';
+        if (mkdir(buf, 0777) != 0 && errno != EEXIST) rc = -1;
+        *p = '/';
+    }
+    carta_free(buf);
+    return rc;
+}
+
 int carta_outdir_open(carta_outdir *o, const char *path, int force, carta_error *err)
 {
     carta_where at = { .file = path };
@@ -192,7 +207,7 @@ int carta_outdir_open(carta_outdir *o, const char *path, int force, carta_error 
     }
     snprintf(o->tmp, k + 32, "%s.tmp-%ld", o->path, (long)getpid());
     carta_remove_tree(o->tmp); /* a leftover of a killed run with the same pid */
-    if (mkdir(o->tmp, 0777) != 0) {
+    if (carta_mkdir_parents(o->tmp) != 0 || mkdir(o->tmp, 0777) != 0) {
         int e = errno;
         carta_free(o->tmp);
         o->tmp = NULL;
