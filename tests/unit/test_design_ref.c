@@ -132,8 +132,10 @@ static void check_case(const char *name)
     if (cJSON_IsString(shared)) {
         const char *file = shared_path(shared->valuestring);
         if (!file) {
+            char missing[256];
+            snprintf(missing, sizeof missing, "%s", shared->valuestring);
             cJSON_Delete(ref);
-            cr_skip_test("shared data %s is absent", shared->valuestring);
+            cr_skip_test("shared data %s is absent", missing);
         }
         carta_error e;
         carta_error_clear(&e);
