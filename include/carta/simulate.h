@@ -13,6 +13,7 @@ typedef struct carta_sim_options {
     long patients;    /* patients over all trials, >= trials (default 4200) */
     uint64_t seed;    /* default 20231207 */
     int force;        /* replace an existing output folder */
+    int xpt;          /* 1: write SAS XPORT v5 files (studies.xpt, adsl.xpt, ...) instead of CSV */
 } carta_sim_options;
 
 /* Fills the defaults above. */
@@ -23,7 +24,8 @@ int carta_sim_options_check(const carta_sim_options *o, carta_error *err);
 
 /* Writes studies.csv, adsl.csv, adae.csv, adlb.csv, adtte.csv and truth.json into the folder
    dir, all or nothing (a temporary folder beside dir is renamed into place). Memory does not
-   grow with the number of patients. Deterministic for a given seed: each trial draws from its
+   grow with the number of patients. With xpt the tables are converted to SAS XPORT v5 after
+   they are written (each table is then held in memory once, as XPORT needs its row count). Deterministic for a given seed: each trial draws from its
    own GSL mt19937 stream seeded from (seed, trial). CARTA_EIO when dir exists and force is 0,
    or on a write failure; CARTA_ENOMEM. */
 int carta_simulate(const carta_sim_options *o, const char *dir, carta_error *err);

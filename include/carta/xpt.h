@@ -46,4 +46,13 @@ int carta_xpt_read(const char *path, const char *shown, carta_table **out, carta
    a truncated file is a CARTA_EDATA error. */
 int carta_sas7bdat_read(const char *path, const char *shown, carta_table **out, carta_error *err);
 
+/* Writes table t as a SAS XPORT v5 file at path through ReadStat (src/load/xpt_write.c), all or
+   nothing (a temporary file renamed into place; force allows replacing path). member names the
+   data set (at most 8 characters, as XPORT v5 requires; so must every column name). Numbers are
+   doubles, dates SAS dates (days since 1960-01-01) with format DATE9., text columns are as wide
+   as their longest value (at most 200 bytes); missing values are SAS missing ('.' and ""). Labels
+   are kept. CARTA_EDATA for a name or value XPORT v5 cannot hold; CARTA_EIO; CARTA_EDEP for a
+   ReadStat error; CARTA_ENOMEM. */
+int carta_xpt_write(const carta_table *t, const char *path, const char *member, int force, carta_error *err);
+
 #endif

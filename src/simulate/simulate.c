@@ -24,6 +24,8 @@
 #include <carta/fs.h>
 #include <carta/jsonw.h>
 #include <carta/table.h>
+#include <carta/csv.h>
+#include <carta/xpt.h>
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -434,6 +436,7 @@ void carta_sim_options_default(carta_sim_options *o)
     o->patients = 4200;
     o->seed = 20231207;
     o->force = 0;
+    o->xpt = 0;
 }
 
 int carta_sim_options_check(const carta_sim_options *o, carta_error *err)
@@ -672,6 +675,39 @@ static int truth_model(const carta_sim_options *opt, const carta_sim_product *pr
     return rc;
 }
 
+/* Replaces each CSV table of the folder by its SAS XPORT v5 version. */
+static int convert_to_xpt(const char *dir, carta_error *err)
+{
+    static const char *const tables[] = { "studies", "adsl", "adae", "adlb", "adtte" };
+    int rc = CARTA_OK;
+    for (size_t k = 0; k < sizeof tables / sizeof tables[0] && !rc; k++) {
+        char csv[64], xpt[64], member[16];
+        snprintf(csv, sizeof csv, "%s.csv", tables[k]);
+        snprintf(xpt, sizeof xpt, "%s.xpt", tables[k]);
+        size_t i = 0;
+        for (; tables[k][i] && i < sizeof member - 1; i++) member[i] = (char)(tables[k][i] - ('a' - 'A'));
+        member[i] = '\0';
+        char *pc = carta_path_resolve(dir, csv), *px = carta_path_resolve(dir, xpt);
+        carta_table *t = NULL;
+        if (!pc || !px) rc = carta_error_set(err, CARTA_ENOMEM, NULL, "simulate: no memory");
+        /* Identifiers with leading zeros stay text. */
+        static const char *const text_cols[] = { "SUBJID", "SITEID" };
+        static const carta_type text_types[] = { CARTA_STR, CARTA_STR };
+        carta_csv_options co;
+        carta_csv_options_default(&co);
+        co.n_types = 2;
+        co.type_names = text_cols;
+        co.types = text_types;
+        if (!rc) rc = carta_csv_read(pc, csv, &co, &t, err);
+        if (!rc) rc = carta_xpt_write(t, px, member, 1, err);
+        if (!rc) remove(pc);
+        carta_table_free(t);
+        carta_free(pc);
+        carta_free(px);
+    }
+    return rc;
+}
+
 int carta_simulate(const carta_sim_options *opt, const char *dir, carta_error *err)
 {
     int rc = carta_sim_options_check(opt, err);
@@ -728,6 +764,7 @@ int carta_simulate(const carta_sim_options *opt, const char *dir, carta_error *e
             rc = carta_error_set(err, CARTA_EIO, &at, "write failed (disk full?)");
         }
     }
+    if (!rc && opt->xpt) rc = convert_to_xpt(od.tmp, err);
     if (!rc) rc = carta_outdir_commit(&od, err);
 done:
     for (int k = 0; k < N_FILES; k++)
