@@ -70,14 +70,30 @@ e2e: deps-check $(B)/carta
 
 # What CI runs: the plain build and the sanitizer build, unit and end-to-end, and the layering rule.
 test: deps-check
-	$(MAKE) unit e2e
-	$(MAKE) SANITIZE=1 unit e2e
+	$(MAKE) unit e2e verify-models
+	$(MAKE) SANITIZE=1 unit e2e verify-models
 	tests/layering.sh
 check: test
 
 # The README's first command: the synthetic cohort and the example experiment on it.
 demo: all
-	$(B)/carta simulate --force data/synth
+	$(B)/carta simulate -q --force data/synth
+	$(B)/carta run --force configs/crs_severe.json
+	@echo "demo: the model card is models/crs_severe/card.md"
+
+# The reference runs in models/ (one per example config whose data is here). `make test`
+# re-verifies them, so a change that moves a published number fails until they are refreshed on
+# purpose with `make refresh-models`.
+REFERENCE_RUNS := crs_severe os_by_product crs_onset_competing cdisc_pilot_tte cdisc_pilot_gbm
+verify-models: $(B)/carta
+	$(B)/carta simulate -q --force data/synth
+	@for m in $(REFERENCE_RUNS); do \
+	  case $$m in cdisc_*) [ -d ../shared/data ] || { echo "verify-models: SKIP $$m (../shared/data absent)"; continue; } ;; esac; \
+	  echo "carta verify models/$$m/card.json"; $(B)/carta verify -q models/$$m/card.json || exit 1; \
+	done
+refresh-models: all
+	$(B)/carta simulate -q --force data/synth
+	@for m in $(REFERENCE_RUNS); do $(B)/carta run -q --force configs/$$m.json || exit 1; done
 
 bench: all $(BENCHES)
 	tests/bench/run.sh $(B)
@@ -113,5 +129,5 @@ deps-check:
 clean:
 	rm -rf build
 
-.PHONY: demo all unit e2e test check bench references install deps deps-check clean
+.PHONY: demo verify-models refresh-models all unit e2e test check bench references install deps deps-check clean
 -include $(LIBOBJ:.o=.d) $(TESTOBJ:.o=.d) $(B)/main.d

@@ -1,6 +1,7 @@
 /* carta: the command-line driver. It parses argv, calls one library entry point, prints the
    error message and maps the status to an exit code. Nothing else lives here. */
 #include <carta/carta.h>
+#include <carta/run.h>
 #include <carta/simulate.h>
 
 #include <errno.h>
@@ -98,9 +99,10 @@ static int cmd_simulate(int argc, char **argv, const cli *o, carta_error *err)
             so.seed = (uint64_t)v;
             i++;
         } else if (strcmp(a, "--format") == 0) {
-            if (!val || strcmp(val, "csv") != 0)
-                return carta_error_set(err, CARTA_EUSAGE, NULL, "--format: only csv is supported (got \"%s\")",
+            if (!val || (strcmp(val, "csv") != 0 && strcmp(val, "xpt") != 0))
+                return carta_error_set(err, CARTA_EUSAGE, NULL, "--format: expected csv or xpt (got \"%s\")",
                                        val ? val : "");
+            so.xpt = strcmp(val, "xpt") == 0;
             i++;
         } else if (a[0] == '-') {
             return carta_error_set(err, CARTA_EUSAGE, NULL, "simulate: unknown option %s", a);
@@ -118,10 +120,88 @@ static int cmd_simulate(int argc, char **argv, const cli *o, carta_error *err)
     return CARTA_OK;
 }
 
+/* Takes --threads N out of argv (shared by the commands that run the pipeline). */
+static int take_common(int *argc, char **argv, carta_run_opts *ro, carta_error *err)
+{
+    int k = 0, rc;
+    long v;
+    for (int i = 0; i < *argc; i++) {
+        if (strcmp(argv[i], "--threads") == 0) {
+            if ((rc = parse_long("--threads", i + 1 < *argc ? argv[i + 1] : NULL, 0, 1024, &v, err))) return rc;
+            ro->threads = (int)v;
+            i++;
+        } else {
+            argv[k++] = argv[i];
+        }
+    }
+    *argc = k;
+    return CARTA_OK;
+}
+
+static int cmd_validate(int argc, char **argv, const cli *o, carta_error *err)
+{
+    carta_run_opts ro = { .force = o->force, .quiet = o->quiet, .log = stderr };
+    int rc = take_common(&argc, argv, &ro, err);
+    if (rc) return rc;
+    if (argc != 1 || argv[0][0] == '-')
+        return carta_error_set(err, CARTA_EUSAGE, NULL, "validate: expected one CONFIG (see carta validate --help)");
+    return carta_validate_command(argv[0], &ro, stdout, err);
+}
+
+static int cmd_run(int argc, char **argv, const cli *o, carta_error *err)
+{
+    carta_run_opts ro = { .force = o->force, .quiet = o->quiet, .log = stderr };
+    int rc = take_common(&argc, argv, &ro, err);
+    if (rc) return rc;
+    if (argc != 1 || argv[0][0] == '-')
+        return carta_error_set(err, CARTA_EUSAGE, NULL, "run: expected one CONFIG (see carta run --help)");
+    return carta_run_command(argv[0], &ro, err);
+}
+
+static int cmd_verify(int argc, char **argv, const cli *o, carta_error *err)
+{
+    carta_run_opts ro = { .quiet = o->quiet, .log = stderr };
+    int rc = take_common(&argc, argv, &ro, err);
+    if (rc) return rc;
+    if (argc != 1 || argv[0][0] == '-')
+        return carta_error_set(err, CARTA_EUSAGE, NULL, "verify: expected one CARD (see carta verify --help)");
+    return carta_verify_command(argv[0], 1e-9, &ro, stdout, err);
+}
+
+static int cmd_describe(int argc, char **argv, const cli *o, carta_error *err)
+{
+    carta_run_opts ro = { .quiet = o->quiet, .log = stderr };
+    int rc = take_common(&argc, argv, &ro, err), json = 0;
+    const char *by = NULL, *config = NULL;
+    if (rc) return rc;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--json") == 0) json = 1;
+        else if (strcmp(argv[i], "--by") == 0 && i + 1 < argc) by = argv[++i];
+        else if (argv[i][0] == '-' || config)
+            return carta_error_set(err, CARTA_EUSAGE, NULL, "describe: unexpected argument %s (see carta describe --help)", argv[i]);
+        else config = argv[i];
+    }
+    if (!config) return carta_error_set(err, CARTA_EUSAGE, NULL, "describe: expected one CONFIG");
+    return carta_describe_command(config, by, json, &ro, stdout, err);
+}
+
 static const command table[] = {
-    { "simulate", "simulate [--trials N] [--patients N] [--seed S] [--force] DIR",
+    { "describe", "describe [--by COLUMN] [--json] CONFIG",
+      "print the cohort flow and a Table 1 of the analysis dataset: n, mean (SD), median [IQR],\n"
+      "    range and missing for numbers, n (%) per level for text; overall or by a column", cmd_describe },
+    { "run", "run [--force] [--threads N] CONFIG",
+      "run the experiment: load, validate, harmonize, build the cohort and design, fit every\n"
+      "    model, validate by resampling, and write the run folder (card.json, card.md, ...)", cmd_run },
+    { "verify", "verify [--threads N] CARD",
+      "re-run the experiment a card.json pins (checking every data file's hash first) and\n"
+      "    print each difference as JSON; exit 1 on any drift", cmd_verify },
+    { "validate", "validate [--threads N] CONFIG",
+      "load every table the config names, check it against its schema, harmonize when the config\n"
+      "    asks; print a per-table report (rows, columns, types, missing counts, errors);\n"
+      "    exit 1 when anything is invalid", cmd_validate },
+    { "simulate", "simulate [--trials N] [--patients N] [--seed S] [--format csv|xpt] [--force] DIR",
       "write a synthetic multi-trial CAR-T cohort (studies, ADSL, ADAE, ADLB, ADTTE, truth.json)\n"
-      "    defaults: --trials 21 --patients 4200 --seed 20231207; --format csv", cmd_simulate },
+      "    defaults: --trials 21 --patients 4200 --seed 20231207 --format csv", cmd_simulate },
     { "version", "version", "same as --version", cmd_version },
 };
 

@@ -1,0 +1,27 @@
+/* carta/concordance.h: Harrell's concordance and its infinitesimal-jackknife standard error, as R
+   survival's concordance() / coxph()$concordance compute them (timewt = "n"). */
+#ifndef CARTA_CONCORDANCE_H
+#define CARTA_CONCORDANCE_H
+
+#include <stddef.h>
+#include <carta/error.h>
+
+typedef struct carta_concordance_result {
+    double c;          /* (concordant + tied.x / 2) / (concordant + discordant + tied.x) */
+    double se;         /* infinitesimal jackknife standard error (R's sqrt(var)) */
+    double counts[5];  /* weighted pairs: concordant, discordant, tied.x, tied.y, tied.xy */
+} carta_concordance_result;
+
+/* Concordance of a score with a (start, stop] or right-censored outcome within strata, in
+   O(n log n) (Fenwick trees over the ranks of score). reverse = 1 when a larger score means a
+   shorter survival (a risk score; R's reverse = TRUE, as coxph uses). start, weight, strata and
+   cluster may be NULL (no delayed entry, unit weights, one stratum, each row its own cluster);
+   the cluster ids (>= 0) group the jackknife terms as R's cluster argument does. All arrays are
+   borrowed (n values each). Errors: CARTA_ENOMEM; CARTA_ENUMERIC when there is no comparable pair
+   (c and se are then NaN and CARTA_OK is returned instead: no pair is not an error). */
+int carta_concordance(size_t n, const double *time, const double *start, const int *status,
+                      const double *score, const double *weight, const int *strata,
+                      const int *cluster, int reverse, carta_concordance_result *out,
+                      carta_error *err);
+
+#endif
