@@ -108,6 +108,8 @@ install: all
 	install -m 755 $(B)/carta $(DESTDIR)$(PREFIX)/bin/carta
 	install -m 644 $(B)/libcarta.a $(DESTDIR)$(PREFIX)/lib/libcarta.a
 	install -m 644 include/carta/*.h $(DESTDIR)$(PREFIX)/include/carta/
+	install -d $(DESTDIR)$(PREFIX)/share/carta/data-schemas
+	install -m 644 data-schemas/* $(DESTDIR)$(PREFIX)/share/carta/data-schemas/
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(shell sed -n 's/^#define CARTA_VERSION "\(.*\)"/\1/p' include/carta/carta.h)|' \
 	    carta.pc.in > $(DESTDIR)$(PREFIX)/lib/pkgconfig/carta.pc
 

@@ -150,7 +150,7 @@ static int cmd_validate(int argc, char **argv, const cli *o, carta_error *err)
 
 static int cmd_run(int argc, char **argv, const cli *o, carta_error *err)
 {
-    carta_run_opts ro = { .force = o->force, .quiet = o->quiet, .log = stderr };
+    carta_run_opts ro = { .force = o->force, .quiet = o->quiet, .progress = isatty(STDERR_FILENO), .log = stderr };
     int rc = take_common(&argc, argv, &ro, err);
     if (rc) return rc;
     if (argc != 1 || argv[0][0] == '-')
@@ -160,7 +160,7 @@ static int cmd_run(int argc, char **argv, const cli *o, carta_error *err)
 
 static int cmd_verify(int argc, char **argv, const cli *o, carta_error *err)
 {
-    carta_run_opts ro = { .quiet = o->quiet, .log = stderr };
+    carta_run_opts ro = { .quiet = o->quiet, .progress = isatty(STDERR_FILENO), .log = stderr };
     int rc = take_common(&argc, argv, &ro, err);
     if (rc) return rc;
     if (argc != 1 || argv[0][0] == '-')

@@ -16,6 +16,8 @@ typedef struct carta_cif_spec {
     double conf_level;      /* in (0, 1); default 0.95 */
     double rho;             /* Gray's test weight (1 - F(t-))^rho; default 0, finite */
     int gray;               /* 1 (default): Gray's test per cause when there are >= 2 groups */
+    int timefix;            /* 1 (default, as survfit): merge near-tied times (R's aeqSurv) for the
+                               curves; Gray's test uses the times as given, as cuminc does */
 } carta_cif_spec;
 
 /* One group's curve for one cause: rows at every distinct time of the group (event of any cause

@@ -33,6 +33,8 @@ typedef struct carta_km_spec {
     double tau;             /* RMST horizon; NaN (default) = the largest observed time over all groups */
     const double *times;    /* n_times times for the summary table (any order, finite); NULL = none */
     size_t n_times;
+    int timefix;            /* 1 (default, as R): merge times closer than sqrt(DBL_EPSILON), R's
+                               aeqSurv, for right-censored data; 0: use times as given */
 } carta_km_spec;
 
 /* One quantile: the time at which S first reaches 1 - p, with limits from the confidence band;

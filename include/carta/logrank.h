@@ -10,6 +10,7 @@
 
 typedef struct carta_logrank_spec {
     double rho;             /* weight S(t-)^rho; 0 (default) log-rank, 1 Peto & Peto; finite, >= 0 */
+    int timefix;            /* 1 (default, as survdiff): merge near-tied times (R's aeqSurv) */
 } carta_logrank_spec;
 
 typedef struct carta_logrank_group {

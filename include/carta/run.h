@@ -15,8 +15,9 @@
 typedef struct carta_run_opts {
     int force;        /* replace existing results */
     int threads;      /* 0 = one per core */
-    int quiet;        /* no progress lines */
-    FILE *log;        /* progress and notes (stderr); NULL = none */
+    int quiet;        /* no log lines */
+    int progress;     /* per-step progress (folds, replicates): only when stderr is a terminal */
+    FILE *log;        /* log lines and progress (stderr); NULL = none */
 } carta_run_opts;
 
 /* One loaded input table. */

@@ -11,7 +11,9 @@
 
 /* Stop times of all rows, bucketed by cell = stratum * n_groups + group and by kind = status
    (0 censored, k = event of cause k), each bucket sorted ascending (stable). Times are held as
-   order-preserving 64-bit keys (carta_survsort_key); -0 is stored as +0. */
+   order-preserving 64-bit keys (carta_survsort_key); -0 is stored as +0. With timefix, times
+   closer than sqrt(DBL_EPSILON) (absolutely, or relative to the mean distinct time) to the
+   previous distinct time are merged into it, as R's aeqSurv (right-censored data only). */
 typedef struct carta_survsort {
     size_t n_cells, n_groups, n_strata, n_kinds;
     size_t *off;        /* n_cells * n_kinds + 1 offsets into key / w */
@@ -48,11 +50,12 @@ double carta_survsort_time(uint64_t key);
 
 /* Validates d and builds the sorted cells. use_groups / use_strata choose whether d->group /
    d->strata split the cells; n_kinds = 1 + number of event kinds (2 for ordinary survival).
-   Errors: CARTA_EDATA naming the 1-based row (time or start not finite, start >= stop, weight
-   negative or not finite, status outside 0..n_kinds-1, group or stratum out of range),
+   fix = 1 applies R's timefix (aeqSurv) to right-censored data; (start, stop] data is never
+   changed. Errors: CARTA_EDATA naming the 1-based row (time or start not finite, start >= stop,
+   weight negative or not finite, status outside 0..n_kinds-1, group or stratum out of range),
    CARTA_ENOMEM. On success *out is owned by the caller (carta_survsort_free). */
 int carta_survsort_build(const carta_surv_data *d, int use_groups, int use_strata, size_t n_kinds,
-                         carta_survsort **out, carta_error *err);
+                         int fix, carta_survsort **out, carta_error *err);
 void carta_survsort_free(carta_survsort *s);
 
 /* Cursor over one cell, and the tick buffer it fills (3 * n_kinds doubles, owned by caller). */

@@ -48,6 +48,7 @@ void carta_cif_spec_default(carta_cif_spec *spec)
     spec->conf_level = 0.95;
     spec->rho = 0.0;
     spec->gray = 1;
+    spec->timefix = 1;
 }
 
 int carta_cif_spec_check(const carta_cif_spec *spec, carta_error *err)
@@ -331,7 +332,7 @@ int carta_cif_fit(const carta_cif_spec *spec, const carta_surv_data *d, carta_ci
     size_t K = d->n_causes;
     if (K < 1)
         return carta_error_set(err, CARTA_EDATA, NULL, "cif: n_causes must be at least 1");
-    if ((rc = carta_survsort_build(d, 1, 0, K + 1, &s, err))) return rc;
+    if ((rc = carta_survsort_build(d, 1, 0, K + 1, spec->timefix, &s, err))) return rc;
     rc = CARTA_ENOMEM;
     size_t ng = s->n_groups;
     r = carta_calloc(1, sizeof *r);
@@ -368,8 +369,9 @@ int carta_cif_fit(const carta_cif_spec *spec, const carta_surv_data *d, carta_ci
     size_t G = 0;
     for (size_t g = 0; g < ng; g++) if (s->cell_n[g] > 0) gi[G++] = g;
     if (spec->gray && G >= 2 && !d->weight) {
-        if (d->strata && d->n_strata > 1) {
-            if ((rc = carta_survsort_build(d, 1, 1, K + 1, &s2, err))) goto fail_rc;
+        /* cuminc neither merges near-ties nor ignores strata: sort again when either matters */
+        if ((d->strata && d->n_strata > 1) || spec->timefix) {
+            if ((rc = carta_survsort_build(d, 1, 1, K + 1, 0, &s2, err))) goto fail_rc;
             rc = CARTA_ENOMEM;
         }
         for (size_t k = 0; k < K; k++)

@@ -14,9 +14,17 @@
  *   H(t) = sum_{t_k <= t} g_k, g_k = sum_l meanwt/den_l (Breslow: D/S0), q_k = sum_l meanwt f_l/den_l
  *   (Breslow: 0), and A has one row sqrt(meanwt) (S1 - f_l E1)/den_l per event (Breslow: one row
  *   sqrt(D) S1/S0 per event time; with m tied events the m Efron rows collapse to two, see
- *   cox_eval). For (start, stop] data the same identity holds because the
- *   rows at risk at t_k are exactly those with H(stop) - H(start) counting g_k (agfit4's add/remove
- *   pass, sorted once by stop and once by start).
+ *   group_rows). For (start, stop] data the same identity holds because the rows at risk at t_k
+ *   are exactly those with H(stop) - H(start) counting g_k.
+ * How the sums are formed (the design is column-major and is never copied or sorted):
+ *   - bucket path (the default): each row knows the event group where it enters the risk set
+ *     (kstop) and, for (start, stop] data, where it leaves (kstart). S0/E0 and S1/E1 per group
+ *     are buckets filled by sequential passes over the rows in input order; a running sum over
+ *     the groups of each stratum (descending time) then gives the risk-set sums, as agfit4's
+ *     add/remove walk does. S1 buckets are limited to a quarter of the design's memory: with
+ *     more event times the groups are taken in chunks, one pass over the design per chunk.
+ *   - gather path (after the fit, and in tests): rows are visited in time order (sorted once by
+ *     stop, once by start), gathering COX_BLOCK rows at a time.
  * eta is shifted by its maximum within each stratum before exp(): every quantity above is
  * invariant to a constant added to eta within a stratum. */
 #include "cox_internal.h"

@@ -41,6 +41,7 @@ void carta_km_spec_default(carta_km_spec *spec)
     spec->probs = NULL;
     spec->n_probs = 0;
     spec->tau = (double)NAN;
+    spec->timefix = 1;
 }
 
 int carta_km_spec_check(const carta_km_spec *spec, carta_error *err)
@@ -397,7 +398,7 @@ int carta_km_fit(const carta_km_spec *spec, const carta_surv_data *d, carta_km_r
 
     *out = NULL;
     if ((rc = carta_km_spec_check(spec, err))) return rc;
-    if ((rc = carta_survsort_build(d, 1, 0, 2, &s, err))) return rc;
+    if ((rc = carta_survsort_build(d, 1, 0, 2, spec->timefix, &s, err))) return rc;
     r = carta_calloc(1, sizeof *r);
     if (!r) goto nomem;
     r->conf_type = spec->conf_type;

@@ -24,6 +24,7 @@ void carta_logrank_spec_default(carta_logrank_spec *spec)
 {
     memset(spec, 0, sizeof *spec);
     spec->rho = 0.0;
+    spec->timefix = 1;
 }
 
 int carta_logrank_spec_check(const carta_logrank_spec *spec, carta_error *err)
@@ -107,7 +108,7 @@ int carta_logrank_fit(const carta_logrank_spec *spec, const carta_surv_data *d,
         return carta_error_set(err, CARTA_EDATA, NULL, "logrank: (start, stop] data is not supported (survdiff takes right-censored data only)");
     if (d->weight)
         return carta_error_set(err, CARTA_EDATA, NULL, "logrank: case weights are not supported (survdiff has none)");
-    if ((rc = carta_survsort_build(d, 1, 1, 2, &s, err))) return rc;
+    if ((rc = carta_survsort_build(d, 1, 1, 2, spec->timefix, &s, err))) return rc;
     size_t ng = s->n_groups, ns = s->n_strata;
     rc = CARTA_ENOMEM;
     r = carta_calloc(1, sizeof *r);

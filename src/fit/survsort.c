@@ -128,8 +128,118 @@ static int validate(const carta_surv_data *d, int use_groups, int use_strata, si
     return CARTA_OK;
 }
 
+/* ---- R's aeqSurv (timefix): stop times whose gap to the previous distinct time is at most
+   tol = sqrt(DBL_EPSILON), absolutely or relative to the mean of the distinct times, become that
+   previous time's run start (survfit and survdiff do this by default). Done on the sorted buckets
+   with a k-way merge (a binary heap of bucket heads), rewriting keys in place: no extra memory
+   beyond the heap. ---- */
+typedef struct heap { uint64_t *k; size_t *b; size_t n; } heap;
+
+static void sift(heap *h, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < h->n && (h->k[l] < h->k[m] || (h->k[l] == h->k[m] && h->b[l] < h->b[m]))) m = l;
+        if (r < h->n && (h->k[r] < h->k[m] || (h->k[r] == h->k[m] && h->b[r] < h->b[m]))) m = r;
+        if (m == i) return;
+        uint64_t tk = h->k[i]; h->k[i] = h->k[m]; h->k[m] = tk;
+        size_t tb = h->b[i]; h->b[i] = h->b[m]; h->b[m] = tb;
+        i = m;
+    }
+}
+
+static void heap_fill(heap *h, const carta_survsort *s, size_t *pos, size_t nb)
+{
+    h->n = 0;
+    for (size_t b = 0; b < nb; b++) {
+        pos[b] = s->off[b];
+        if (pos[b] < s->off[b + 1]) { h->k[h->n] = s->key[pos[b]]; h->b[h->n] = b; h->n++; }
+    }
+    for (size_t i = h->n / 2 + 1; i-- > 0;) sift(h, i);
+}
+
+/* Pops the smallest head: returns its position in key[] and advances that bucket. */
+static size_t heap_pop(heap *h, const carta_survsort *s, size_t *pos)
+{
+    size_t b = h->b[0], p = pos[b]++;
+    if (pos[b] < s->off[b + 1]) h->k[0] = s->key[pos[b]];
+    else { h->n--; h->k[0] = h->k[h->n]; h->b[0] = h->b[h->n]; }
+    if (h->n) sift(h, 0);
+    return p;
+}
+
+/* One merge pass: the mean of |distinct times| is only known at the end, so every distinct time
+   whose gap to the previous one is within tol * max(1, max |t|) (a bound on tol * max(1, mean))
+   is kept as a candidate with the positions of its rows; the exact rule is then applied to the
+   candidates in time order. Few candidates in practice (none for whole-day data). */
+typedef struct cand { uint64_t key, prev; size_t pos; } cand;
+
+static int timefix(carta_survsort *s, double tmax_abs)
+{
+    const double tol = 1.4901161193847656e-08; /* sqrt(.Machine$double.eps) */
+    size_t nb = s->n_cells * s->n_kinds, nc = 0, capc = 0;
+    heap h = { 0 };
+    cand *c = NULL;
+    int rc = CARTA_ENOMEM;
+    size_t *pos = carta_malloc((nb ? nb : 1) * sizeof *pos);
+    h.k = carta_malloc((nb ? nb : 1) * sizeof *h.k);
+    h.b = carta_malloc((nb ? nb : 1) * sizeof *h.b);
+    if (!pos || !h.k || !h.b) goto done;
+    double bound = tol * (tmax_abs > 1 ? tmax_abs : 1.0);
+    double sum = 0.0, yprev = 0.0;
+    size_t cnt = 0;
+    uint64_t kprev = 0, kpred = 0;
+    int is_cand = 0;
+    heap_fill(&h, s, pos, nb);
+    while (h.n) {
+        size_t p = heap_pop(&h, s, pos);
+        uint64_t k = s->key[p];
+        if (!(cnt && k == kprev)) { /* a new distinct time; kprev is the one before it */
+            double y = carta_survsort_time(k);
+            is_cand = cnt && (y - yprev <= bound);
+            kpred = kprev;
+            sum += fabs(y);
+            cnt++;
+            kprev = k;
+            yprev = y;
+        }
+        if (is_cand) {
+            if (nc == capc) {
+                size_t nn = capc ? 2 * capc : 1024;
+                cand *t = carta_realloc(c, nn * sizeof *t);
+                if (!t) goto done;
+                c = t; capc = nn;
+            }
+            c[nc].key = k; c[nc].prev = kpred; c[nc].pos = p; nc++;
+        }
+    }
+    rc = CARTA_OK;
+    /* exact rule, in time order: a tied time takes the cut of its predecessor; a predecessor
+       that is not a candidate is never tied, so its cut is itself */
+    double mean = cnt ? sum / (double)cnt : 0.0;
+    uint64_t last_key = 0, last_cut = 0;
+    int have_last = 0;
+    for (size_t i = 0; i < nc; i++) {
+        uint64_t k = c[i].key;
+        if (!(have_last && k == last_key)) {
+            uint64_t pk = c[i].prev;
+            double dy = carta_survsort_time(k) - carta_survsort_time(pk);
+            uint64_t cut = k;
+            if (dy <= tol || dy / mean <= tol) cut = (have_last && pk == last_key) ? last_cut : pk;
+            last_key = k;
+            last_cut = cut;
+            have_last = 1;
+        }
+        s->key[c[i].pos] = last_cut;
+    }
+done:
+    carta_free(c);
+    carta_free(pos); carta_free(h.k); carta_free(h.b);
+    return rc;
+}
+
 int carta_survsort_build(const carta_surv_data *d, int use_groups, int use_strata, size_t n_kinds,
-                         carta_survsort **out, carta_error *err)
+                         int fix, carta_survsort **out, carta_error *err)
 {
     carta_survsort *s = NULL;
     uint64_t *sk = NULL;
@@ -218,6 +328,18 @@ int carta_survsort_build(const carta_surv_data *d, int use_groups, int use_strat
     carta_free(sk);
     carta_free(sw);
     carta_free(cnt);
+    sk = NULL; sw = NULL; cnt = NULL;
+    if (fix && !d->start) {
+        /* whole numbers below 1/tol can have no near-ties: skip the merge (whole days) */
+        double tmax = 0.0;
+        int whole = 1;
+        for (size_t i = 0; i < n; i++) {
+            double a = fabs(d->time[i]);
+            if (a > tmax) tmax = a;
+            if (whole && d->time[i] != floor(d->time[i])) whole = 0;
+        }
+        if (!(whole && tmax < 6.7e7) && timefix(s, tmax)) goto nomem;
+    }
     *out = s;
     return CARTA_OK;
 nomem:

@@ -528,7 +528,10 @@ static int validate_model(const carta_config *c, const analysis *a, const carta_
                             isnan(v->holdout) ? 0.25 : v->holdout, (size_t)(v->bootstrap > 0 ? v->bootstrap : 200), c->seed };
     if ((rc = carta_splits_make(&ss, n, strata, group, (const char *const *)labels, n_labels, gcol, &f->splits, err))) goto done;
     for (size_t k = 0; k < f->splits->n && !rc; k++) {
-        if (o->log && !o->quiet) fprintf(o->log, "carta: model %s: split %zu of %zu (%s)\n", m->name, k + 1, f->splits->n, f->splits->s[k].label);
+        /* Progress overwrites one terminal line; logs (not a terminal) get only the summary lines. */
+        if (o->log && !o->quiet && o->progress)
+            fprintf(o->log, "\rcarta: model %s: split %zu of %zu (%s)\033[K%s", m->name, k + 1, f->splits->n,
+                    f->splits->s[k].label, k + 1 == f->splits->n ? "\n" : "");
         rc = run_split(c, a, m, o, &f->splits->s[k], f, err);
     }
     if (!rc) rc = score_predictions(c, y, f, binary, err);

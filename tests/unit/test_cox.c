@@ -611,5 +611,22 @@ Test(cox, allocation_failures_are_clean)
         cr_expect_null(r);
     }
     cr_expect(ok, "the fit never succeeded");
+    /* the same for exact ties (right-censored, unweighted) */
+    carta_surv_data de = { .n = s.n, .time = s.time, .status = s.status, .strata = s.strata, .n_strata = 2 };
+    carta_cox_spec_default(&spec);
+    spec.ties = CARTA_COX_TIES_EXACT;
+    ok = 0;
+    for (long k = 1; k < 400 && !ok; k++) {
+        carta_cox_result *r = NULL;
+        carta_error err;
+        carta_error_clear(&err);
+        carta_alloc_fail_at(k);
+        int rc = carta_cox_fit(&spec, &de, &m, &r, &err);
+        carta_alloc_fail_at(0);
+        if (rc == CARTA_OK) { ok = 1; carta_cox_result_free(r); break; }
+        cr_expect_eq(rc, CARTA_ENOMEM, "exact k=%ld: %s", k, err.msg);
+        cr_expect_null(r);
+    }
+    cr_expect(ok, "the exact fit never succeeded");
     synth_free(&s);
 }

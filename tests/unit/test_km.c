@@ -445,3 +445,5 @@ Test(km, failed_allocations_leak_nothing)
     }
     cr_expect(ok, "never succeeded");
 }
+
+Test(km, r_near_ties_timefix) { run_case("near_ties"); }

@@ -146,3 +146,5 @@ Test(logrank, bad_input)
     carta_error_clear(&err);
     cr_expect_eq(carta_logrank_spec_check(&spec, &err), CARTA_ECONFIG);
 }
+
+Test(logrank, r_near_ties_timefix) { run_case("near_ties"); }

@@ -109,6 +109,12 @@ write_case("flat_stretch", "S equals p over a flat stretch (midpoint rule) and a
            times = c(-1, 0, 2, 2.5, 6, 8))
 write_case("negative_times", "negative and zero times (R keeps them; survfit0 starts at the minimum)",
            c(-3, -1, 0, 0, 2, 4, 4, 7), c(1, 0, 1, 1, 0, 1, 1, 0), tau = 5, times = c(-5, -1, 0, 3))
+# near-ties: times that differ by a relative 5e-9 are one time for R (timefix = TRUE, aeqSurv)
+set.seed(5)
+base <- round(runif(60, 1, 100), 2)
+nt <- c(base, base[1:25] * (1 + 5e-9), base[26:30] + 1e-9)
+write_case("near_ties", "times differing by a relative 5e-9 or 1e-9 absolutely merge (R's timefix)",
+           nt, rbinom(length(nt), 1, 0.7), rep(0:1, length.out = length(nt)), c("g=0", "g=1"))
 # CDISC pilot ADTTE (time to first dermatologic event) by arm
 adtte <- fromJSON("../../../../shared/data/cdisc-pilot/adam/adtte.json")
 cn <- adtte$columns$name

@@ -40,6 +40,11 @@ vet <- veteran
 write_case("veteran_celltype", "veteran by celltype (4 groups), stratified by trt, rho = 1", vet$time, vet$status,
            as.integer(vet$celltype) - 1, paste0("celltype=", levels(vet$celltype)), vet$trt - 1, c("trt=1", "trt=2"), rho = 1)
 write_case("aml_x", "aml by x", aml$time, aml$status, as.integer(aml$x) - 1, c("x=Maintained", "x=Nonmaintained"))
+set.seed(5)
+base <- round(runif(60, 1, 100), 2)
+nt <- c(base, base[1:25] * (1 + 5e-9), base[26:30] + 1e-9)
+write_case("near_ties", "near-tied times merged by survdiff's timefix (aeqSurv)", nt,
+           rbinom(length(nt), 1, 0.7), rep(0:1, length.out = length(nt)), c("g=0", "g=1"))
 adtte <- fromJSON("../../../../shared/data/cdisc-pilot/adam/adtte.json")
 dd <- as.data.frame(adtte$rows, stringsAsFactors = FALSE); names(dd) <- adtte$columns$name
 arms <- sort(unique(dd$TRTA))
