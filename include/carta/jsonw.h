@@ -28,6 +28,11 @@ void carta_jsonw_number(carta_jsonw *w, double x);       /* non-finite writes nu
 void carta_jsonw_int(carta_jsonw *w, int64_t x);
 void carta_jsonw_bool(carta_jsonw *w, int b);
 void carta_jsonw_null(carta_jsonw *w);
+/* A count that may identify patients: a whole count in [1, threshold) is written as the string
+   "<threshold" (small-count suppression in model cards); other values, and every value when
+   threshold <= 0, as numbers. */
+void carta_jsonw_count(carta_jsonw *w, double count, long threshold);
+
 /* Inserts already-valid JSON text as one value (e.g. a nested canonical document). */
 void carta_jsonw_raw(carta_jsonw *w, const char *json);
 

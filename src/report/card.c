@@ -19,15 +19,7 @@
 static void count(carta_jsonw *w, const char *key, double c, long threshold)
 {
     if (key) carta_jsonw_key(w, key);
-    if (threshold > 0 && c > 0 && c < (double)threshold) {
-        char buf[32];
-        snprintf(buf, sizeof buf, "<%ld", threshold);
-        carta_jsonw_string(w, buf);
-    } else if (c == floor(c) && fabs(c) < 9e15) {
-        carta_jsonw_int(w, (int64_t)c);
-    } else {
-        carta_jsonw_number(w, c);
-    }
+    carta_jsonw_count(w, c, threshold);
 }
 
 static void strings(carta_jsonw *w, const char *key, carta_card_strings s)

@@ -13,29 +13,17 @@
 #include <stdio.h>
 #include <string.h>
 
-/* A count, suppressed below the threshold (weighted counts that are not whole stay numbers). */
-static void count_value(carta_jsonw *w, double v, long thr)
-{
-    if (thr > 0 && v > 0 && v < (double)thr && v == floor(v)) {
-        char buf[24];
-        snprintf(buf, sizeof buf, "<%ld", thr);
-        carta_jsonw_string(w, buf);
-    } else {
-        carta_jsonw_number(w, v);
-    }
-}
-
 static void count1(carta_jsonw *w, const char *key, double v, long thr)
 {
     carta_jsonw_key(w, key);
-    count_value(w, v, thr);
+    carta_jsonw_count(w, v, thr);
 }
 
 static void counts(carta_jsonw *w, const char *key, const double *v, size_t n, long thr)
 {
     carta_jsonw_key(w, key);
     carta_jsonw_begin_array(w);
-    for (size_t i = 0; i < n; i++) count_value(w, v[i], thr);
+    for (size_t i = 0; i < n; i++) carta_jsonw_count(w, v[i], thr);
     carta_jsonw_end_array(w);
 }
 

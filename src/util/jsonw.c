@@ -150,6 +150,19 @@ void carta_jsonw_int(carta_jsonw *w, int64_t x)
     puts_(w, buf);
 }
 
+void carta_jsonw_count(carta_jsonw *w, double count, long threshold)
+{
+    if (threshold > 0 && count > 0 && count < (double)threshold && count == (double)(int64_t)count) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "<%ld", threshold);
+        carta_jsonw_string(w, buf);
+    } else if (count == (double)(int64_t)count && count > -9e15 && count < 9e15) {
+        carta_jsonw_int(w, (int64_t)count);
+    } else {
+        carta_jsonw_number(w, count);
+    }
+}
+
 void carta_jsonw_bool(carta_jsonw *w, int b) { before_value(w); puts_(w, b ? "true" : "false"); }
 void carta_jsonw_null(carta_jsonw *w) { before_value(w); puts_(w, "null"); }
 void carta_jsonw_raw(carta_jsonw *w, const char *json) { before_value(w); puts_(w, json); }

@@ -233,3 +233,19 @@ Test(jsonw, reports_unbalanced_calls)
     cr_assert_eq(carta_jsonw_finish(w, &text, NULL, &err), CARTA_EUSAGE);
     carta_jsonw_free(w);
 }
+
+Test(jsonw, suppresses_small_counts)
+{
+    carta_jsonw *w = carta_jsonw_new(0);
+    carta_jsonw_begin_array(w);
+    const double v[] = { 0, 1, 4, 5, 12, 2.5, -3 };
+    for (size_t i = 0; i < 7; i++) carta_jsonw_count(w, v[i], 5);
+    carta_jsonw_count(w, 3, 0); /* threshold 0: suppression off */
+    carta_jsonw_end_array(w);
+    const char *text;
+    carta_error err;
+    carta_error_clear(&err);
+    cr_assert_eq(carta_jsonw_finish(w, &text, NULL, &err), CARTA_OK);
+    cr_expect_str_eq(text, "[0,\"<5\",\"<5\",5,12,2.5,-3,3]");
+    carta_jsonw_free(w);
+}
