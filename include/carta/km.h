@@ -22,6 +22,15 @@ enum {
     CARTA_KM_CONF_NONE   = 5  /* no limits (lower, upper and quantile limits are NaN) */
 };
 
+/* Variance of S and H. */
+enum {
+    CARTA_KM_VAR_AUTO      = 0, /* as R's survfit: Greenwood, but the infinitesimal jackknife when
+                                   some weight is not a whole number (right-censored data) */
+    CARTA_KM_VAR_GREENWOOD = 1, /* Greenwood / Nelson-Aalen always (R's robust = FALSE) */
+    CARTA_KM_VAR_IJ        = 2  /* infinitesimal jackknife, each row its own cluster (R's
+                                   robust = TRUE; right-censored data only) */
+};
+
 /* Options. Array pointers are borrowed for the length of carta_km_fit. */
 typedef struct carta_km_spec {
     int conf_type;          /* CARTA_KM_CONF_*; default log */
@@ -33,6 +42,7 @@ typedef struct carta_km_spec {
     double tau;             /* RMST horizon; NaN (default) = the largest observed time over all groups */
     const double *times;    /* n_times times for the summary table (any order, finite); NULL = none */
     size_t n_times;
+    int variance;           /* CARTA_KM_VAR_*: default AUTO */
     int timefix;            /* 1 (default, as R): merge times closer than sqrt(DBL_EPSILON), R's
                                aeqSurv, for right-censored data; 0: use times as given */
 } carta_km_spec;
@@ -80,9 +90,9 @@ int carta_km_spec_check(const carta_km_spec *spec, carta_error *err);
 
 /* Fits one Kaplan-Meier curve per group of d (d->group, d->n_groups; strata and cluster are
    ignored). d is borrowed. On success *out is a new result the caller frees with
-   carta_km_result_free. Errors: CARTA_ECONFIG (spec), CARTA_EDATA naming the 1-based row (time or
-   start not finite, start >= stop, negative or NaN weight, status not 0/1, group out of range),
-   CARTA_ENOMEM. Zero weights are allowed (the row adds its time to the table and nothing else);
+   carta_km_result_free. Errors: CARTA_ECONFIG (spec; or variance ij with start times),
+   CARTA_EDATA naming the 1-based row (time or start not finite, start >= stop, negative or NaN
+   weight, status not 0/1, group out of range), CARTA_ENOMEM. Zero weights are allowed (the row adds its time to the table and nothing else);
    a group with no rows gives a curve with n = 0, no table rows and NaN summaries. */
 int carta_km_fit(const carta_km_spec *spec, const carta_surv_data *d, carta_km_result **out,
                  carta_error *err);

@@ -8,6 +8,11 @@
  *   ctype 2:  H += sum_{k=0}^{e_j-1} (d_j/e_j) / (n_j - k d_j/e_j), var likewise with squares
  *             (Fleming & Harrington 1984 tie correction; R's ctype = 2)
  * A step only happens when e_j > 0 and d_j > 0 (R's survfitkm). std_err of S is S * std.err.
+ * With weights that are not whole numbers R switches to the infinitesimal jackknife (IJ):
+ * U_i[S](t) = U_i[S](t-)(1 - h) - S(t-) w_i (dN_i - Y_i h)/n, U_i[H] += w_i (dN_i - Y_i h)/n
+ * (ctype 2: survfitkm's Fleming-Harrington terms), var = sum_i U_i^2. Every row still at risk
+ * has the same influence per unit weight, so the sum is carried as moments in O(1) per time
+ * (as in cif.c); std.err is then that of S itself (R's logse = FALSE).
  * Limits (R's survfit_confint, z = Phi^-1(1 - (1 - level)/2), s = std.err of -log S):
  *   plain  S -/+ z s S (clipped to [0, 1]);  log  S exp(-/+ z s) (upper <= 1, NaN at S = 0);
  *   log-log exp(-exp(log(-log S) -/+ z s / log S)) (NaN at S = 0 or 1);
@@ -54,6 +59,10 @@ int carta_km_spec_check(const carta_km_spec *spec, carta_error *err)
     if (!(spec->conf_level > 0 && spec->conf_level < 1)) {
         at.field = "conf_level";
         return carta_error_set(err, CARTA_ECONFIG, &at, "%g is not in (0, 1)", spec->conf_level);
+    }
+    if (spec->variance < CARTA_KM_VAR_AUTO || spec->variance > CARTA_KM_VAR_IJ) {
+        at.field = "variance";
+        return carta_error_set(err, CARTA_ECONFIG, &at, "%d is not a variance type", spec->variance);
     }
     if (spec->ctype != 1 && spec->ctype != 2) {
         at.field = "ctype";
@@ -105,46 +114,106 @@ void carta_km_result_free(carta_km_result *r)
    probabilities (fq_eval), because R calls findq separately for quantile(probs) and the median,
    and its "max(y) < min(p): all NA" rule depends on the set. */
 typedef struct fq {
-    const double *X, *Y;   /* knots after duplicated(y), NaN kept once (R's y[n] test) */
-    size_t k;
-    const double *Xc, *Yc; /* the same without the NaN knot (what approx() searches) */
+    /* knot j of the compacted (NaN-free) sequence that approx() searches */
+    int fast;              /* 1: the knots are (0, 0) and rows a..b-1 of the curve itself */
+    const double *time, *curve;
+    size_t a, b;           /* fast path: rows [a, b) hold no NaN (virtual knots a+1..b) */
+    const double *Xc, *Yc; /* slow path: copied knots after duplicated(y) without NaN */
     size_t kc;
     int sorted;
-    double ymax, ymin, ytop, xmax;
+    int last_nan;          /* R's y[n] (last knot after duplicated(y)) is NA */
+    double ylast, ymax, ymin, ytop, x0, xmax;
 } fq;
 
-/* w: scratch of 4 * (m + 1) doubles, owned by the caller for as long as f is used. */
-static void fq_prepare(fq *f, const double *time, const double *curve, size_t m, double *w)
+static double fq_x(const fq *f, size_t j)
 {
-    double *X = w, *Y = w + m + 1, *Xc = w + 2 * (m + 1), *Yc = w + 3 * (m + 1);
+    if (!f->fast) return f->Xc[j];
+    return j ? f->time[f->a + j - 1] : 0.0;
+}
+
+static double fq_y(const fq *f, size_t j)
+{
+    if (!f->fast) return f->Yc[j];
+    return j ? 1 - f->curve[f->a + j - 1] : 0.0;
+}
+
+/* Prepares the knots of one curve. The estimate and, nearly always, the limit curves are
+   monotone with NaN only in a leading or trailing block: then the curve is searched in place
+   (duplicates need no removal, since a bisection finds a value's first occurrence). Otherwise
+   the knots are copied into *scratch (4 (m + 1) doubles, allocated here on first need and freed
+   by the caller). Returns CARTA_OK or CARTA_ENOMEM. */
+static int fq_prepare(fq *f, const double *time, const double *curve, size_t m, double **scratch)
+{
+    memset(f, 0, sizeof *f);
+    f->time = time; f->curve = curve;
+    f->xmax = m ? time[m - 1] : 0.0;
+    /* fast path check: NaN block, values, NaN block; values non-decreasing in 1 - curve */
+    size_t i = 0;
+    while (i < m && isnan(curve[i])) i++;
+    size_t a = i;
+    double prev = 0.0;
+    int ok = 1;
+    while (i < m && !isnan(curve[i])) {
+        double y = 1 - curve[i];
+        if (y < prev) { ok = 0; break; }
+        prev = y;
+        i++;
+    }
+    size_t b = i;
+    if (ok) for (; i < m; i++) if (!isnan(curve[i])) { ok = 0; break; }
+    if (ok) {
+        f->fast = 1; f->a = a; f->b = b; f->kc = 1 + (b - a); f->sorted = 1;
+        f->ymin = 0.0;
+        f->ytop = f->ymax = (b > a) ? 1 - curve[b - 1] : 0.0;
+        f->ylast = f->ytop;
+        int any_nan = (a > 0) || (b < m);
+        if (any_nan) {
+            /* the first NaN (row a - 1 when there is a leading block, else row b) against the
+               first occurrence of the last distinct value */
+            size_t first_nan = (a > 0) ? 1 : b + 1; /* as a virtual knot index */
+            size_t first_last = 0;                  /* knot 0 when the last value is 0 */
+            if (f->ylast != 0.0) {
+                size_t lo = a, hi = b;
+                while (lo < hi) {
+                    size_t mid = lo + (hi - lo) / 2;
+                    if (1 - curve[mid] >= f->ylast) hi = mid; else lo = mid + 1;
+                }
+                first_last = lo + 1;
+            }
+            f->last_nan = first_nan > first_last;
+        }
+        return CARTA_OK;
+    }
+    /* slow path: R's duplicated(y) on a non-monotone curve */
+    if (!*scratch && !(*scratch = carta_malloc(4 * (m + 1) * sizeof **scratch))) return CARTA_ENOMEM;
+    double *X = *scratch, *Y = X + m + 1, *Xc = X + 2 * (m + 1), *Yc = X + 3 * (m + 1);
     size_t k = 0, kc = 0;
-    int seen_nan = 0, have_last = 0, sorted = 1;
-    double last = 0.0, ymax = -INFINITY;
-    for (size_t i = 0; i <= m; i++) {
-        double x = i ? time[i - 1] : 0.0, y = i ? 1 - curve[i - 1] : 0.0;
+    int seen_nan = 0, sorted = 1;
+    double ymax = -INFINITY;
+    for (size_t v = 0; v <= m; v++) {
+        double x = v ? time[v - 1] : 0.0, y = v ? 1 - curve[v - 1] : 0.0;
         if (isnan(y)) {
-            /* duplicated(y): NaN equals NaN, so only the first is kept */
             if (seen_nan) continue;
             seen_nan = 1;
         } else {
-            /* duplicated(y) keeps the first occurrence; the curves are monotone, so a repeat
-               follows it (a non-adjacent repeat in a non-monotone limit curve is not caught) */
-            if (have_last && y == last) continue;
-            last = y; have_last = 1;
+            /* a repeat of the previous value; a non-adjacent repeat in a non-monotone limit
+               curve (R would drop it too) is kept: exact equality there is practically absent */
+            if (kc > 0 && Yc[kc - 1] == y) continue;
             if (y > ymax) ymax = y;
             if (kc > 0 && !(y > Yc[kc - 1])) sorted = 0;
             Xc[kc] = x; Yc[kc] = y; kc++;
         }
         X[k] = x; Y[k] = y; k++;
     }
-    f->X = X; f->Y = Y; f->k = k; f->Xc = Xc; f->Yc = Yc; f->kc = kc; f->sorted = sorted;
-    f->ymax = ymax;
+    f->Xc = Xc; f->Yc = Yc; f->kc = kc; f->sorted = sorted; f->ymax = ymax;
     f->ymin = INFINITY; f->ytop = -INFINITY;
     for (size_t j = 0; j < kc; j++) {
         if (Yc[j] < f->ymin) f->ymin = Yc[j];
         if (Yc[j] > f->ytop) f->ytop = Yc[j];
     }
-    f->xmax = m ? time[m - 1] : 0.0;
+    f->last_nan = isnan(Y[k - 1]);
+    f->ylast = Y[k - 1];
+    return CARTA_OK;
 }
 
 static void fq_eval(const fq *f, const double *p, size_t np, double *out)
@@ -163,10 +232,10 @@ static void fq_eval(const fq *f, const double *p, size_t np, double *out)
             long *ix = pass ? &i2 : &i1;
             if (!(pp >= f->ymin + sh && pp <= f->ytop + sh)) continue;
             if (f->sorted) {
-                size_t lo = 0, hi = f->kc; /* first j with Yc[j] + sh >= pp */
+                size_t lo = 0, hi = f->kc; /* first j with y_j + sh >= pp */
                 while (lo < hi) {
                     size_t mid = lo + (hi - lo) / 2;
-                    if (f->Yc[mid] + sh >= pp) hi = mid; else lo = mid + 1;
+                    if (fq_y(f, mid) + sh >= pp) hi = mid; else lo = mid + 1;
                 }
                 if (lo < f->kc) *ix = (long)lo;
             } else {
@@ -174,11 +243,11 @@ static void fq_eval(const fq *f, const double *p, size_t np, double *out)
                     if (f->Yc[j] + sh >= pp && (*ix < 0 || f->Yc[j] < f->Yc[*ix])) *ix = (long)j;
             }
         }
-        double q = (i1 >= 0 && i2 >= 0) ? (f->Xc[i1] + f->Xc[i2]) / 2 : (double)NAN;
-        if (pp == 0) q = f->X[0];
+        double q = (i1 >= 0 && i2 >= 0) ? (fq_x(f, (size_t)i1) + fq_x(f, (size_t)i2)) / 2 : (double)NAN;
+        if (pp == 0) q = 0.0; /* x[1], the first knot: firstx = 0 */
         /* the last knot: a flat stretch at p that runs to the end ends at the last time */
-        if (f->k > 0 && !isnan(f->Y[f->k - 1]) && fabs(pp - f->Y[f->k - 1]) < tol)
-            q = (i1 >= 0) ? (f->Xc[i1] + f->xmax) / 2 : (double)NAN;
+        if (!f->last_nan && fabs(pp - f->ylast) < tol)
+            q = (i1 >= 0) ? (fq_x(f, (size_t)i1) + f->xmax) / 2 : (double)NAN;
         out[i] = q;
     }
 }
@@ -207,13 +276,13 @@ static int count_rows(const carta_survsort *s, size_t cell, size_t *rows)
 
 /* Table, quantiles, RMST and summary of one curve. */
 static int fit_curve(const carta_km_spec *spec, const carta_survsort *s, size_t cell, double z,
-                     double time0, double tau, carta_km_curve *cv)
+                     double time0, double tau, int ij, carta_km_curve *cv)
 {
     size_t m;
     int rc = CARTA_ENOMEM;
     carta_survsort_cursor c = { 0 };
     carta_survsort_tick t = { 0 };
-    double *scratch = NULL;
+    double *scratch = NULL, *qbuf = NULL;
 
     if (count_rows(s, cell, &m)) return CARTA_ENOMEM;
     cv->n = s->cell_n[cell];
@@ -226,6 +295,14 @@ static int fit_curve(const carta_km_spec *spec, const carta_survsort *s, size_t 
     if (carta_survsort_cursor_init(s, cell, &c) || carta_survsort_tick_init(s, &t)) goto done;
 
     double km = 1.0, v1 = 0.0, nelson = 0.0, v2 = 0.0, events = 0.0;
+    /* IJ moments (see the file comment): per unit weight influence of a row still at risk on S
+       (gs) and H (gh); sums of squares of the rows that left (ms, mh); sum w^2 at risk (w2) */
+    double gs = 0.0, gh = 0.0, ms = 0.0, mh = 0.0, w2 = 0.0;
+    if (ij) {
+        size_t a = s->off[cell * s->n_kinds], b = s->off[(cell + 1) * s->n_kinds];
+        if (s->w) for (size_t i = a; i < b; i++) w2 += s->w[i] * s->w[i];
+        else w2 = (double)(b - a);
+    }
     for (size_t j = 0; j < m; j++) {
         uint64_t k = carta_survsort_peek(s, &c);
         carta_survsort_at(s, &c, k, &t);
@@ -239,6 +316,7 @@ static int fit_curve(const carta_km_spec *spec, const carta_survsort *s, size_t 
                 v2 += d1 / (d0 * dt * dt);
             }
         }
+        double km_before = km; /* S(t-) */
         if (d0 > 0 && d1 > 0) {
             km *= (nrisk - d1) / nrisk;
             v1 += d1 / (nrisk * (nrisk - d1)); /* Inf when everyone left dies: R's std.err */
@@ -248,33 +326,66 @@ static int fit_curve(const carta_km_spec *spec, const carta_survsort *s, size_t 
         cv->time[j] = t.time; cv->n_risk[j] = nrisk; cv->n_event[j] = d1; cv->n_censor[j] = t.w[0];
         cv->surv[j] = km;
         cv->std_err[j] = km * se;
-        carta_survsort_confint(spec->conf_type, z, km, se, &cv->lower[j], &cv->upper[j]);
         cv->cumhaz[j] = nelson;
         cv->cumhaz_se[j] = sqrt(v2);
+        if (ij) {
+            double sm = km_before;
+            double es = 0.0, eh = 0.0; /* extra influence of an event row, per unit weight */
+            if (d0 > 0 && d1 > 0) {
+                double haz = d1 / nrisk;
+                ms *= (1 - haz) * (1 - haz);
+                gs = gs * (1 - haz) + sm * haz / nrisk;
+                es = -sm / nrisk;
+                if (spec->ctype == 1) {
+                    gh -= haz / nrisk;
+                    eh = 1 / nrisk;
+                } else { /* survfitkm's Fleming-Harrington influence */
+                    double dt = 0.0, dt2 = 0.0, dt3 = 0.0, rest = nrisk - d1;
+                    for (double e = d0; e > 0; e--) {
+                        double frac = e / d0, bb = 1 / (rest + frac * d1);
+                        dt += bb; dt2 += bb * bb * frac; dt3 += bb * bb;
+                    }
+                    dt /= d0;
+                    if (d1 != d0) { dt2 *= d1 / d0; dt3 *= d1 / d0; }
+                    gh -= dt3;
+                    eh = dt + dt3 - dt2;
+                }
+            }
+            /* rows leaving at t: censored carry w g, events w (g + e) */
+            ms += t.w2[0] * gs * gs + t.w2[1] * (gs + es) * (gs + es);
+            mh += t.w2[0] * gh * gh + t.w2[1] * (gh + eh) * (gh + eh);
+            w2 -= t.w2[0] + t.w2[1];
+            double vs = ms + w2 * gs * gs, vh = mh + w2 * gh * gh;
+            cv->std_err[j] = sqrt(vs > 0 ? vs : 0.0);
+            cv->cumhaz_se[j] = sqrt(vh > 0 ? vh : 0.0);
+            /* R: logse = FALSE, the se of log S is se / S */
+            se = (cv->std_err[j] == 0) ? 0.0 : cv->std_err[j] / km;
+        }
+        carta_survsort_confint(spec->conf_type, z, km, se, &cv->lower[j], &cv->upper[j]);
     }
     cv->events = events;
 
     /* quantiles and median */
     size_t np = spec->probs ? spec->n_probs : 3;
     const double *probs = spec->probs ? spec->probs : default_probs;
-    scratch = carta_malloc((4 * (m + 1) + 3 * (np + 1)) * sizeof *scratch);
+    qbuf = carta_malloc(3 * (np + 1) * sizeof *qbuf);
     cv->quantiles = carta_calloc(np ? np : 1, sizeof *cv->quantiles);
-    if (!scratch || !cv->quantiles) goto done;
+    if (!qbuf || !cv->quantiles) goto done;
     cv->n_quantiles = np;
-    double *qv = scratch + 4 * (m + 1), *ql = qv + np + 1, *qu = ql + np + 1;
+    double *qv = qbuf, *ql = qv + np + 1, *qu = ql + np + 1;
     double half = 0.5, med[3];
     int has_ci = spec->conf_type != CARTA_KM_CONF_NONE;
     med[1] = med[2] = (double)NAN;
     {
         fq f;
-        fq_prepare(&f, cv->time, cv->surv, m, scratch);
+        if (fq_prepare(&f, cv->time, cv->surv, m, &scratch)) goto done;
         fq_eval(&f, probs, np, qv);
         fq_eval(&f, &half, 1, &med[0]);
         if (has_ci) {
-            fq_prepare(&f, cv->time, cv->lower, m, scratch);
+            if (fq_prepare(&f, cv->time, cv->lower, m, &scratch)) goto done;
             fq_eval(&f, probs, np, ql);
             fq_eval(&f, &half, 1, &med[1]);
-            fq_prepare(&f, cv->time, cv->upper, m, scratch);
+            if (fq_prepare(&f, cv->time, cv->upper, m, &scratch)) goto done;
             fq_eval(&f, probs, np, qu);
             fq_eval(&f, &half, 1, &med[2]);
         }
@@ -384,6 +495,7 @@ static int fit_curve(const carta_km_spec *spec, const carta_survsort *s, size_t 
     rc = CARTA_OK;
 done:
     carta_free(scratch);
+    carta_free(qbuf);
     carta_survsort_cursor_free(&c);
     carta_survsort_tick_free(&t);
     return rc;
@@ -398,6 +510,10 @@ int carta_km_fit(const carta_km_spec *spec, const carta_surv_data *d, carta_km_r
 
     *out = NULL;
     if ((rc = carta_km_spec_check(spec, err))) return rc;
+    if (spec->variance == CARTA_KM_VAR_IJ && d->start) {
+        carta_where at = { .field = "variance" };
+        return carta_error_set(err, CARTA_ECONFIG, &at, "the ij variance needs right-censored data (no start times)");
+    }
     if ((rc = carta_survsort_build(d, 1, 0, 2, spec->timefix, &s, err))) return rc;
     r = carta_calloc(1, sizeof *r);
     if (!r) goto nomem;
@@ -416,6 +532,12 @@ int carta_km_fit(const carta_km_spec *spec, const carta_surv_data *d, carta_km_r
     }
     r->tau = isnan(spec->tau) ? tmax : spec->tau;
     double z = gsl_cdf_ugaussian_Pinv(1 - (1 - spec->conf_level) / 2);
+    /* R's survfit: weights that are not whole numbers switch to the infinitesimal jackknife
+       (robust) variance, each row its own cluster; done here for right-censored data */
+    int ij = 0;
+    if (d->weight && !d->start && spec->variance != CARTA_KM_VAR_GREENWOOD)
+        for (size_t i = 0; i < d->n && !ij; i++) ij = d->weight[i] != floor(d->weight[i]);
+    if (spec->variance == CARTA_KM_VAR_IJ) ij = 1;
 
     for (size_t g = 0; g < s->n_groups; g++) {
         carta_km_curve *cv = &r->curves[g];
@@ -423,7 +545,7 @@ int carta_km_fit(const carta_km_spec *spec, const carta_surv_data *d, carta_km_r
         const char *lab = (d->group && d->group_labels) ? d->group_labels[g] : NULL;
         if (!lab) { snprintf(num, sizeof num, "%zu", g + 1); lab = num; }
         if (!(cv->label = carta_strdup(lab))) goto nomem;
-        if (fit_curve(spec, s, g, z, tmin, r->tau, cv)) goto nomem;
+        if (fit_curve(spec, s, g, z, tmin, r->tau, ij, cv)) goto nomem;
     }
     carta_survsort_free(s);
     *out = r;

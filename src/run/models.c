@@ -288,9 +288,31 @@ static int group_codes(const carta_table *t, const char *name, int *code, char *
     return CARTA_OK;
 }
 
-/* Fits the model on one split's training rows and predicts its test rows into f->oof. */
+/* Discrimination of predictions for an outcome (aligned row by row): AUC for a binary outcome,
+   Harrell's C for a survival one. NaN when undefined (one class, no comparable pair). */
+static double discrimination(const carta_outcome *y, const double *pred, carta_error *err)
+{
+    carta_error local;
+    carta_error_clear(&local);
+    (void)err;
+    if (y->type == CARTA_OUTCOME_BINARY) {
+        carta_metric m;
+        return carta_auc(y->n, y->y, pred, 0.95, &m, &local) == CARTA_OK ? m.value : (double)NAN;
+    }
+    int *ev = carta_malloc((y->n ? y->n : 1) * sizeof *ev);
+    if (!ev) return (double)NAN;
+    for (size_t i = 0; i < y->n; i++) ev[i] = y->status[i] != 0;
+    carta_concordance_result cr;
+    double v = carta_concordance(y->n, y->time, NULL, ev, pred, NULL, NULL, NULL, 1, &cr, &local) == CARTA_OK ? cr.c : (double)NAN;
+    carta_free(ev);
+    return v;
+}
+
+/* Fits the model on one split's training rows and predicts its test rows into f->oof. With
+   optimism (bootstrap), the out-of-fold predictions are not kept; instead the discrimination on
+   the training (bootstrap) rows minus that on the test (original) rows is added to *optimism. */
 static int run_split(const carta_config *c, const analysis *a, const carta_cfg_model *m, const carta_run_opts *o,
-                     const carta_split *sp, fitted_model *f, carta_error *err)
+                     const carta_split *sp, fitted_model *f, double *optimism, carta_error *err)
 {
     carta_table *train = NULL, *test = NULL;
     carta_design *d = NULL;
@@ -311,6 +333,19 @@ static int run_split(const carta_config *c, const analysis *a, const carta_cfg_m
         goto done;
     }
     if ((rc = predict_once(&fit, &xte->x, pred, err))) goto done;
+    if (optimism) {
+        double *ptr = carta_malloc((xtr->x.n ? xtr->x.n : 1) * sizeof *ptr);
+        carta_outcome *yte_all = NULL, *yte = NULL;
+        if (!ptr) rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+        if (!rc) rc = predict_once(&fit, &xtr->x, ptr, err);
+        if (!rc) rc = outcome_for_model(c, a, m, test, &yte_all, err);
+        if (!rc) rc = carta_outcome_subset(yte_all, xte->rows, xte->x.n, &yte, err);
+        if (!rc) *optimism += discrimination(ytr, ptr, err) - discrimination(yte, pred, err);
+        carta_outcome_free(yte);
+        carta_outcome_free(yte_all);
+        carta_free(ptr);
+        goto done;
+    }
     for (size_t i = 0; i < xte->x.n; i++) {
         size_t row = sp->test[xte->rows[i]];
         f->oof[row] = pred[i];
@@ -497,6 +532,33 @@ done:
     return rc;
 }
 
+/* Harrell's bootstrap validation: apparent discrimination of the full-data model on its own data,
+   and the same less the mean optimism over the bootstrap fits (Harrell, Lee & Mark, Stat Med
+   1996;15:361; rms::validate). */
+static int optimism_corrected(const analysis *a, const carta_outcome *y, fitted_model *f, double mean_optimism,
+                              int binary, carta_error *err)
+{
+    carta_outcome *ys = NULL;
+    double *p = carta_malloc((a->dm->x.n ? a->dm->x.n : 1) * sizeof *p);
+    int rc = p ? carta_outcome_subset(y, a->dm->rows, a->dm->x.n, &ys, err) : carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+    if (!rc) {
+        double ev = 0;
+        for (size_t i = 0; i < a->dm->x.n; i++) {
+            p[i] = f->full[a->dm->rows[i]];
+            ev += binary ? ys->y[i] : (double)(ys->status[i] != 0);
+        }
+        double apparent = discrimination(ys, p, err);
+        carta_metric app = { apparent, NAN, NAN, NAN }, cor = { apparent - mean_optimism, NAN, NAN, NAN };
+        const char *name = binary ? "auc" : "c_harrell";
+        if (add_metric(f, name, "apparent", &app, NULL, ys->n, ev) ||
+            add_metric(f, name, "optimism-corrected", &cor, "bootstrap optimism (Harrell)", ys->n, ev))
+            rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+    }
+    carta_outcome_free(ys);
+    carta_free(p);
+    return rc;
+}
+
 static int validate_model(const carta_config *c, const analysis *a, const carta_cfg_model *m, const carta_run_opts *o,
                           fitted_model *f, carta_error *err)
 {
@@ -527,14 +589,17 @@ static int validate_model(const carta_config *c, const analysis *a, const carta_
     carta_split_spec ss = { kind, (size_t)(v->folds > 0 ? v->folds : 5), (size_t)(v->repeats > 0 ? v->repeats : 1),
                             isnan(v->holdout) ? 0.25 : v->holdout, (size_t)(v->bootstrap > 0 ? v->bootstrap : 200), c->seed };
     if ((rc = carta_splits_make(&ss, n, strata, group, (const char *const *)labels, n_labels, gcol, &f->splits, err))) goto done;
+    double optimism = 0;
+    int boot = kind == CARTA_SPLIT_BOOTSTRAP;
     for (size_t k = 0; k < f->splits->n && !rc; k++) {
         /* Progress overwrites one terminal line; logs (not a terminal) get only the summary lines. */
         if (o->log && !o->quiet && o->progress)
             fprintf(o->log, "\rcarta: model %s: split %zu of %zu (%s)\033[K%s", m->name, k + 1, f->splits->n,
                     f->splits->s[k].label, k + 1 == f->splits->n ? "\n" : "");
-        rc = run_split(c, a, m, o, &f->splits->s[k], f, err);
+        rc = run_split(c, a, m, o, &f->splits->s[k], f, boot ? &optimism : NULL, err);
     }
-    if (!rc) rc = score_predictions(c, y, f, binary, err);
+    if (!rc && boot) rc = optimism_corrected(a, y, f, optimism / (double)f->splits->n, binary, err);
+    else if (!rc) rc = score_predictions(c, y, f, binary, err);
 done:
     carta_free(labels);
     carta_free(group);

@@ -43,10 +43,20 @@ static int conf_of(const char *s)
     return -1;
 }
 
+static const cJSON *skip_list; /* the case's "skip" array: fields R gets wrong (with the reason) */
+
+static int skipped(const char *key)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, skip_list) if (cJSON_IsString(e) && !strcmp(e->valuestring, key)) return 1;
+    return 0;
+}
+
 static int cmp(const double *obs, size_t nobs, const cJSON *cv, const char *key, double tol,
                const char *cname, const char *label)
 {
     size_t n;
+    if (skipped(key)) return 0;
     double *e = arr(cv, key, &n);
     char what[256];
     snprintf(what, sizeof what, "%s %s %s", cname, label, key);
@@ -66,6 +76,7 @@ static void run_case(const char *name)
     snprintf(path, sizeof path, "tests/reference/km/%s.json", name);
     cJSON *j = ref_load(path);
     size_t n, k;
+    skip_list = cJSON_GetObjectItemCaseSensitive(j, "skip");
     double *time = arr(j, "time", &n);
     double *st = arr(j, "status", &k);
     int *status = malloc(n * sizeof *status), *group = NULL;
@@ -92,6 +103,8 @@ static void run_case(const char *name)
     spec.probs = probs; spec.n_probs = np;
     spec.times = times; spec.n_times = nt;
     spec.tau = num(j, "tau");
+    const cJSON *rob = cJSON_GetObjectItemCaseSensitive(j, "robust");
+    if (rob) spec.variance = cJSON_IsTrue(rob) ? CARTA_KM_VAR_IJ : CARTA_KM_VAR_GREENWOOD;
     carta_error err;
     carta_error_clear(&err);
     carta_km_result *r = NULL;
@@ -130,8 +143,10 @@ static void run_case(const char *name)
         bad += cmp(q[1], o->n_quantiles, cv, "q_lower", tq, name, lab);
         bad += cmp(q[2], o->n_quantiles, cv, "q_upper", tq, name, lab);
         bad += !check_rel(o->median, num(cv, "median"), tq, "%s %s median", name, lab);
-        bad += !check_rel(o->median_lower, num(cv, "median_lower"), tq, "%s %s median_lower", name, lab);
-        bad += !check_rel(o->median_upper, num(cv, "median_upper"), tq, "%s %s median_upper", name, lab);
+        if (!skipped("median_lower"))
+            bad += !check_rel(o->median_lower, num(cv, "median_lower"), tq, "%s %s median_lower", name, lab);
+        if (!skipped("median_upper"))
+            bad += !check_rel(o->median_upper, num(cv, "median_upper"), tq, "%s %s median_upper", name, lab);
         bad += !check_rel(o->rmst, num(cv, "rmst"), trm, "%s %s rmst", name, lab);
         bad += !check_rel(o->rmst_se, num(cv, "rmst_se"), trs, "%s %s rmst_se", name, lab);
         if (nt) {
@@ -150,6 +165,7 @@ static void run_case(const char *name)
     carta_km_result_free(r);
     free(time); free(st); free(status); free(group); free(g); free(w); free(start);
     free(labels); free(probs); free(times);
+    skip_list = NULL;
     cJSON_Delete(j);
 }
 
@@ -165,6 +181,9 @@ Test(km, r_ovarian_unreached) { run_case("ovarian_rx"); }
 Test(km, r_veteran_weights) { run_case("veteran_weights"); }
 Test(km, r_veteran_fracweights) { run_case("veteran_fracweights"); }
 Test(km, r_heart_counting) { run_case("heart_counting"); }
+Test(km, r_veteran_fracweights_ij) { run_case("veteran_fracweights_ij"); }
+Test(km, r_veteran_fracweights_ij_ctype2) { run_case("veteran_fracweights_ij_ctype2"); }
+Test(km, r_aml_robust) { run_case("aml_robust"); }
 Test(km, r_heart_counting_tx) { run_case("heart_counting_tx"); }
 Test(km, r_flat_stretch) { run_case("flat_stretch"); }
 Test(km, r_negative_times) { run_case("negative_times"); }

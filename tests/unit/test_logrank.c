@@ -1,5 +1,6 @@
 /* Unit tests of fit/logrank.c: R survdiff references (tests/reference/logrank/), a hand-worked
    two-group case in fractions, invariances and bad input. */
+#include <carta/alloc.h>
 #include <carta/error.h>
 #include <carta/logrank.h>
 
@@ -148,3 +149,25 @@ Test(logrank, bad_input)
 }
 
 Test(logrank, r_near_ties_timefix) { run_case("near_ties"); }
+
+Test(logrank, failed_allocations_leak_nothing)
+{
+    const double t[8] = { 3, 2, 4, 1, 5, 2, 6, 3 };
+    const int s[8] = { 1, 1, 0, 1, 1, 0, 1, 1 }, g[8] = { 0, 1, 1, 0, 2, 2, 0, 1 }, h[8] = { 0, 0, 1, 1, 0, 1, 0, 1 };
+    carta_surv_data d = { .n = 8, .time = t, .status = s, .group = g, .n_groups = 3, .strata = h, .n_strata = 2 };
+    carta_logrank_spec spec;
+    carta_logrank_spec_default(&spec);
+    int ok = 0;
+    for (long k = 1; k < 200 && !ok; k++) {
+        carta_error err;
+        carta_error_clear(&err);
+        carta_logrank_result *r = NULL;
+        carta_alloc_fail_at(k);
+        int rc = carta_logrank_fit(&spec, &d, &r, &err);
+        carta_alloc_fail_at(0);
+        cr_assert(rc == CARTA_OK || rc == CARTA_ENOMEM, "k=%ld rc=%d %s", k, rc, err.msg);
+        if (rc == CARTA_OK) ok = 1; else cr_expect_null(r);
+        carta_logrank_result_free(r);
+    }
+    cr_expect(ok);
+}

@@ -16,7 +16,8 @@ num <- function(v) { v <- as.numeric(v); v[!is.finite(v)] <- NA; v }
 # fit: survfit; inputs as given; opts: list(conf_type, conf_level, ctype, probs, tau, times)
 write_case <- function(name, note, time, status, group = NULL, labels = NULL, weights = NULL,
                        start = NULL, conf_type = "log", conf_level = 0.95, ctype = 1,
-                       probs = c(0.25, 0.5, 0.75), tau = NULL, times = NULL, robust = NULL) {
+                       probs = c(0.25, 0.5, 0.75), tau = NULL, times = NULL, robust = NULL,
+                       skip = NULL, skip_reason = NULL) {
   df <- data.frame(time = time, status = status)
   if (!is.null(start)) df$start <- start
   df$g <- if (is.null(group)) factor(rep(1, length(time))) else factor(labels[group + 1], levels = labels)
@@ -35,6 +36,7 @@ write_case <- function(name, note, time, status, group = NULL, labels = NULL, we
   if (!is.null(group)) { out$group <- as.integer(group); out$group_labels <- labels }
   if (!is.null(weights)) out$weights <- num(weights)
   if (!is.null(start)) out$start <- num(start)
+  if (!is.null(robust)) out$robust <- robust
   if (!is.null(times)) out$times <- num(times)
   ng <- if (is.null(group)) 1 else length(labels)
   q <- quantile(fit, probs = probs, conf.int = TRUE)
@@ -52,7 +54,9 @@ write_case <- function(name, note, time, status, group = NULL, labels = NULL, we
                n = if (is.null(group)) fit$n else fit$n[h],
                time = num(fit$time[ix]), n_risk = num(fit$n.risk[ix]), n_event = num(fit$n.event[ix]),
                n_censor = num(fit$n.censor[ix]), surv = num(fit$surv[ix]),
-               std_err = num(fit$std.err[ix] * fit$surv[ix]), std_err_r = num(fit$std.err[ix]),
+               # R's std.err is that of -log S (logse = TRUE), or of S itself for the robust (IJ) variance
+               std_err = num(if (isTRUE(fit$logse)) fit$std.err[ix] * fit$surv[ix] else fit$std.err[ix]),
+               std_err_r = num(fit$std.err[ix]),
                lower = num(fit$lower[ix]), upper = num(fit$upper[ix]),
                cumhaz = num(fit$cumhaz[ix]), cumhaz_se = num(fit$std.chaz[ix]),
                q_time = num(qm(q$quantile)), q_lower = num(qm(q$lower)), q_upper = num(qm(q$upper)),
@@ -68,6 +72,7 @@ write_case <- function(name, note, time, status, group = NULL, labels = NULL, we
     curves[[h]] <- cv
   }
   out$curves <- curves
+  if (!is.null(skip)) { out$skip <- I(skip); out$skip_reason <- skip_reason }
   out$tol <- tol
   out$tol_reason <- tol_reason
   writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, na = "null", pretty = FALSE), paste0(name, ".json"))
@@ -97,6 +102,20 @@ w_frac <- 0.5 + (seq_len(nrow(vet)) %% 4) / 4
 write_case("veteran_fracweights", "veteran by celltype with fractional weights; robust = FALSE (R's default for non-integer weights is the IJ variance)",
            vet$time, vet$status, as.integer(vet$celltype) - 1, paste0("celltype=", levels(vet$celltype)),
            weights = w_frac, robust = FALSE, conf_type = "log-log")
+write_case("veteran_fracweights_ij", "veteran by celltype with fractional weights, R's default (robust: infinitesimal jackknife)",
+           vet$time, vet$status, as.integer(vet$celltype) - 1, paste0("celltype=", levels(vet$celltype)),
+           weights = w_frac, times = c(30, 90, 180))
+write_case("veteran_fracweights_ij_ctype2", "fractional weights, IJ, ctype 2, logit limits",
+           vet$time, vet$status, vet$trt - 1, c("trt=1", "trt=2"), weights = w_frac, ctype = 2,
+           conf_type = "logit",
+           skip = c("std_err", "lower", "upper", "q_lower", "q_upper", "median_lower", "median_upper",
+                    "sum_std_err", "sum_lower", "sum_upper"),
+           skip_reason = paste("survival 3.5-3 survfitKM sets logse = TRUE for ctype = 2 (type 2) even",
+             "with the robust variance, whose std.err is that of S itself (survfitkm.c inf1), so R",
+             "multiplies it by S once more and builds the limits on the wrong scale. carta reports the",
+             "IJ standard error of S; surv, cumhaz and cumhaz_se (the FH influence) are checked."))
+write_case("aml_robust", "aml, unweighted, robust = TRUE (IJ with each row its own cluster)",
+           aml$time, aml$status, as.integer(aml$x) - 1, c("x=Maintained", "x=Nonmaintained"), robust = TRUE)
 hj <- heart
 write_case("heart_counting", "heart (start, stop] data: delayed entry, one curve", hj$stop, hj$event,
            start = hj$start, times = c(10, 50, 100, 500))
