@@ -8,6 +8,7 @@
 #include <carta/error.h>
 #include <carta/cox.h>
 #include <carta/gbm.h>
+#include <carta/glmnet.h>
 #include <carta/logistic.h>
 
 typedef struct carta_card_strings {
@@ -51,6 +52,7 @@ typedef struct carta_card_model {
     const char *spec_json;  /* the resolved spec: canonical JSON text of an object */
     const carta_cox_result *cox;
     const carta_logistic_result *logistic;
+    const carta_glmnet_path *glmnet; /* elastic net at one lambda (the path's first) */
     const carta_gbm_model *gbm;
     const char *result_json;/* or: the result already written as canonical JSON (km, logrank, cif) */
     const char *validation_scheme; /* "none", "kfold", "leave_one_study_out", ... */

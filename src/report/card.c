@@ -195,6 +195,37 @@ static void write_logistic(carta_jsonw *w, const carta_logistic_result *r, long 
     carta_jsonw_end_object(w);
 }
 
+/* An elastic-net fit at the configured lambda: coefficients on the original scale (glmnet's
+   standardize = TRUE reports them so), deviance and the share explained. No standard errors:
+   penalized estimates have none that mean what a Wald interval says. */
+static void write_glmnet(carta_jsonw *w, const carta_glmnet_path *g)
+{
+    carta_jsonw_begin_object(w);
+    carta_jsonw_kstring(w, "family", g->family == CARTA_GLMNET_LOGISTIC ? "binomial" : "cox");
+    carta_jsonw_knumber(w, "lambda", g->lambda[0]);
+    carta_jsonw_key(w, "coefficients");
+    carta_jsonw_begin_array(w);
+    if (g->family == CARTA_GLMNET_LOGISTIC) {
+        carta_jsonw_begin_object(w);
+        carta_jsonw_kstring(w, "term", "(Intercept)");
+        carta_jsonw_knumber(w, "coef", g->intercept[0]);
+        carta_jsonw_end_object(w);
+    }
+    for (size_t j = 0; j < g->p; j++) {
+        carta_jsonw_begin_object(w);
+        carta_jsonw_kstring(w, "term", g->names[j]);
+        carta_jsonw_knumber(w, "coef", g->coef[j]);
+        carta_jsonw_end_object(w);
+    }
+    carta_jsonw_end_array(w);
+    carta_jsonw_knumber(w, "deviance", g->deviance[0]);
+    carta_jsonw_knumber(w, "null_deviance", g->null_deviance);
+    carta_jsonw_knumber(w, "dev_ratio", g->dev_ratio[0]);
+    carta_jsonw_kint(w, "df", g->df[0]);
+    carta_jsonw_kbool(w, "converged", g->converged);
+    carta_jsonw_end_object(w);
+}
+
 static void write_gbm(carta_jsonw *w, const carta_gbm_model *m)
 {
     size_t n;
@@ -427,6 +458,7 @@ static void write_card(carta_jsonw *w, const carta_card_input *in, const char *h
         carta_jsonw_key(w, "result");
         if (md->cox) write_cox(w, md->cox, thr);
         else if (md->logistic) write_logistic(w, md->logistic, thr);
+        else if (md->glmnet) write_glmnet(w, md->glmnet);
         else if (md->gbm) write_gbm(w, md->gbm);
         else carta_jsonw_raw(w, md->result_json ? md->result_json : "null");
         carta_jsonw_key(w, "validation");

@@ -122,6 +122,17 @@ static void model_section(buf *b, const cJSON *m)
             cell(b, get(get(t, names[i]), "p"));
             add(b, i < 2 ? "; " : ".\n\n");
         }
+    } else if (strcmp(type, "logistic") == 0 && get(res, "lambda")) {
+        static const char *const k[] = { "term", "coef" };
+        static const char *const h[] = { "term", "coef" };
+        add(b, "Elastic net (%s) at lambda ", str(res, "family") ? str(res, "family") : "?");
+        cell(b, get(res, "lambda"));
+        add(b, ", ");
+        cell(b, get(res, "df"));
+        add(b, " nonzero coefficients, deviance explained ");
+        cell(b, get(res, "dev_ratio"));
+        add(b, ".\n\n");
+        table(b, get(res, "coefficients"), k, h, 2);
     } else if (strcmp(type, "logistic") == 0) {
         static const char *const k[] = { "term", "coef", "or", "or_lower", "or_upper", "se", "z", "p" };
         static const char *const h[] = { "term", "coef", "OR", "lower", "upper", "se", "z", "p" };

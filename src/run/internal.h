@@ -6,6 +6,7 @@
 #include <carta/cohort.h>
 #include <carta/design.h>
 #include <carta/evaluate.h>
+#include <carta/glmnet.h>
 #include <carta/report.h>
 
 /* The analysis dataset: the cohort's table (one row per subject) and the design fitted on all
@@ -38,6 +39,7 @@ typedef struct fitted_model {
     char *spec_json;
     carta_cox_result *cox;
     carta_logistic_result *logistic;
+    carta_glmnet_path *glmnet;
     carta_gbm_model *gbm;
     char *result_json;               /* km, logrank, cif results already written as JSON */
     carta_card_metric *metrics;

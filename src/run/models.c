@@ -8,6 +8,7 @@
 #include <carta/concordance.h>
 #include <carta/expr.h>
 #include <carta/jsonw.h>
+#include <carta/survmetrics.h>
 
 #include <gsl/gsl_cdf.h>
 #include <math.h>
@@ -20,6 +21,7 @@ void fitted_model_clear(fitted_model *f)
     carta_free(f->spec_json);
     carta_cox_result_free(f->cox);
     carta_logistic_result_free(f->logistic);
+    carta_glmnet_path_free(f->glmnet);
     carta_gbm_free(f->gbm);
     carta_free(f->result_json);
     carta_free(f->metrics);
@@ -105,6 +107,7 @@ static carta_gbm_param *gbm_params(const carta_cfg_model *m, size_t *n)
 typedef struct one_fit {
     carta_cox_result *cox;
     carta_logistic_result *logistic;
+    carta_glmnet_path *glmnet;
     carta_gbm_model *gbm;
 } one_fit;
 
@@ -112,6 +115,7 @@ static void one_fit_free(one_fit *f)
 {
     carta_cox_result_free(f->cox);
     carta_logistic_result_free(f->logistic);
+    carta_glmnet_path_free(f->glmnet);
     carta_gbm_free(f->gbm);
     memset(f, 0, sizeof *f);
 }
@@ -131,10 +135,19 @@ static int fit_once(const carta_config *c, const carta_cfg_model *m, const carta
     }
     case CARTA_CFG_MODEL_LOGISTIC: {
         if (!isnan(m->logistic.lambda)) {
-            carta_where at = { .file = c->file, .field = "/models" };
-            return carta_error_set(err, CARTA_ECONFIG, &at,
-                                   "model %s: the elastic-net penalty (lambda) is not available in this version of carta",
-                                   m->name);
+            /* Elastic net at the configured penalty (glmnet's parametrisation). */
+            carta_glmnet_spec g;
+            carta_glmnet_spec_default(&g);
+            g.family = CARTA_GLMNET_LOGISTIC;
+            g.alpha = m->logistic.alpha;
+            g.lambdas = &m->logistic.lambda;
+            g.n_lambdas = 1;
+            /* One lambda, no warm start along a path: converge tightly (glmnet's 1e-7 leaves the
+               coefficients about 1e-3 from the optimum). */
+            g.thresh = 1e-14;
+            g.weight = y->weight;
+            rc = carta_glmnet_fit(&g, x, y->y, NULL, &f->glmnet, err);
+            break;
         }
         carta_logistic_spec s;
         logistic_spec(m, &s);
@@ -192,6 +205,11 @@ static int predict_once(const one_fit *f, const carta_matrix *x, double *out, ca
 {
     if (f->logistic) {
         carta_logistic_predict(f->logistic, x, NULL, out);
+        return CARTA_OK;
+    }
+    if (f->glmnet) {
+        carta_glmnet_predict(f->glmnet, 0, x, out);
+        for (size_t i = 0; i < x->n; i++) out[i] = 1 / (1 + exp(-out[i]));
         return CARTA_OK;
     }
     if (f->cox) {
@@ -459,6 +477,78 @@ done:
     return out;
 }
 
+/* Net-benefit thresholds of the decision curve (Vickers & Elkin 2006) reported in the card. */
+static const double NB_THRESHOLDS[] = { 0.05, 0.10, 0.20 };
+
+/* The integrated calibration index (lowess with R's defaults f = 2/3, iter = 3), E50, E90, and
+   net benefit at a few thresholds. Point estimates: no analytic interval exists. */
+static int binary_extras(size_t n, const double *y, const double *p, double ev, fitted_model *f, carta_error *err)
+{
+    double ici, e50, e90, emax, nb[3], all[3];
+    carta_error local;
+    carta_error_clear(&local);
+    if (carta_ici(n, y, p, 2.0 / 3.0, 3, &ici, &e50, &e90, &emax, &local) == CARTA_OK) {
+        carta_metric a = { ici, NAN, NAN, NAN }, b = { e50, NAN, NAN, NAN }, c = { e90, NAN, NAN, NAN };
+        if (add_metric(f, "ici", "overall", &a, NULL, n, ev) || add_metric(f, "e50", "overall", &b, NULL, n, ev) ||
+            add_metric(f, "e90", "overall", &c, NULL, n, ev))
+            return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+    }
+    carta_error_clear(&local);
+    if (carta_net_benefit(n, y, p, 3, NB_THRESHOLDS, nb, all, &local) == CARTA_OK) {
+        for (int k = 0; k < 3; k++) {
+            char slice[64], slice_all[64];
+            snprintf(slice, sizeof slice, "threshold=%g", NB_THRESHOLDS[k]);
+            snprintf(slice_all, sizeof slice_all, "threshold=%g, treat all", NB_THRESHOLDS[k]);
+            carta_metric a = { nb[k], NAN, NAN, NAN }, b = { all[k], NAN, NAN, NAN };
+            if (add_metric(f, "net_benefit", slice, &a, NULL, n, ev) || add_metric(f, "net_benefit", slice_all, &b, NULL, n, ev))
+                return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+        }
+    }
+    return CARTA_OK;
+}
+
+/* Uno's C (IPCW, censoring distribution fitted on the evaluated outcomes as R's concordance
+   does) and time-dependent AUC (cumulative/dynamic) at the quartiles of the event times. */
+static int survival_extras(size_t n, const double *time, const int *status, const double *risk, double ev,
+                           fitted_model *f, carta_error *err)
+{
+    carta_censoring *g = NULL;
+    carta_error local;
+    carta_error_clear(&local);
+    if (carta_censoring_fit(n, time, status, &g, &local) != CARTA_OK) return CARTA_OK;
+    carta_metric m;
+    int rc = CARTA_OK;
+    if (carta_uno_c(g, n, time, status, risk, (double)INFINITY, CARTA_IPCW_R, &m, &local) == CARTA_OK &&
+        add_metric(f, "c_uno", "overall", &m, NULL, n, ev))
+        rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+    /* Horizons: the 25th, 50th and 75th percentiles of the event times. */
+    double *et = carta_malloc((n ? n : 1) * sizeof *et);
+    size_t ne = 0;
+    for (size_t i = 0; et && i < n; i++)
+        if (status[i]) et[ne++] = time[i];
+    if (!rc && et && ne >= 4) {
+        for (size_t a = 1; a < ne; a++)
+            for (size_t b = a; b > 0 && et[b - 1] > et[b]; b--) {
+                double tmp = et[b];
+                et[b] = et[b - 1];
+                et[b - 1] = tmp;
+            }
+        double h[3] = { et[ne / 4], et[ne / 2], et[(3 * ne) / 4] };
+        carta_metric auc[3];
+        carta_error_clear(&local);
+        if (carta_td_auc(g, n, time, status, risk, 1, 3, h, CARTA_IPCW_R, auc, NULL, &local) == CARTA_OK) {
+            for (int k = 0; k < 3 && !rc; k++) {
+                char slice[64];
+                snprintf(slice, sizeof slice, "time=%g", h[k]);
+                if (add_metric(f, "auc_t", slice, &auc[k], NULL, n, ev)) rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+            }
+        }
+    }
+    carta_free(et);
+    carta_censoring_free(g);
+    return rc;
+}
+
 /* Metrics of the out-of-fold predictions: overall, and per split for grouped schemes. */
 static int score_predictions(const carta_config *c, const carta_outcome *y, fitted_model *f, int binary,
                              carta_error *err)
@@ -505,6 +595,7 @@ static int score_predictions(const carta_config *c, const carta_outcome *y, fitt
                     rc = CARTA_ENOMEM;
                     break;
                 }
+                if ((rc = binary_extras(k, yy, pp, ev, f, err))) break;
                 if ((rc = carta_brier(k, yy, pp, cl, &mt, err)) || (rc = add_metric(f, "brier", label, &mt, "normal", k, ev))) break;
                 carta_error_clear(&local);
                 if (carta_calibration(k, yy, pp, cl, &slope, &citl, &oe, &local) == CARTA_OK) {
@@ -521,6 +612,7 @@ static int score_predictions(const carta_config *c, const carta_outcome *y, fitt
                 mt = (carta_metric){ cr.c, cr.c - z * cr.se, cr.c + z * cr.se, cr.se };
                 if ((rc = add_metric(f, "c_harrell", label, &mt, "infinitesimal jackknife", k, ev))) break;
             }
+            if (sl == 0 && (rc = survival_extras(k, tt, ss, pp, ev, f, err))) break;
         }
     }
     if (rc == CARTA_ENOMEM) carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
@@ -639,6 +731,7 @@ int fit_model(const carta_config *c, const analysis *a, const carta_cfg_model *m
         goto done;
     f->cox = fit.cox;
     f->logistic = fit.logistic;
+    f->glmnet = fit.glmnet;
     f->gbm = fit.gbm;
     if ((rc = predict_once(&fit, &a->dm->x, pred, err))) goto done;
     for (size_t i = 0; i < a->dm->x.n; i++) f->full[a->dm->rows[i]] = pred[i];

@@ -231,7 +231,7 @@ static int build_card(run_state *s, const char *config_sha, carta_error *err)
     for (size_t m = 0; m < s->n_models; m++) {
         fitted_model *f = &s->models[m];
         models[m] = (carta_card_model){ f->cfg->name, carta_cfg_model_type_name(f->cfg->type), f->spec_json, f->cox,
-                                        f->logistic, f->gbm, f->result_json,
+                                        f->logistic, f->glmnet, f->gbm, f->result_json,
                                         f->splits ? carta_cfg_scheme_name(c->validation.scheme) : "none", f->metrics,
                                         f->n_metrics, f->curves_json };
     }
@@ -377,6 +377,24 @@ static int write_artifacts(const run_state *s, const char *dir, carta_error *err
             snprintf(name, sizeof name, "%s.xgboost.json", f->cfg->name);
             rc = write_text(dir, name, json, len, err);
             carta_free(json);
+        } else if (f->glmnet) {
+            snprintf(name, sizeof name, "%s.coefficients.csv", f->cfg->name);
+            char *path = carta_path_resolve(dir, name);
+            carta_out out;
+            if (!path) { rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory"); break; }
+            rc = carta_out_open(&out, path, 1, err);
+            carta_free(path);
+            if (rc) break;
+            fputs("term,coef\n(Intercept),", out.fp);
+            csv_number(out.fp, f->glmnet->intercept[0]);
+            putc('\n', out.fp);
+            for (size_t j = 0; j < f->glmnet->p; j++) {
+                csv_field(out.fp, f->glmnet->names[j]);
+                putc(',', out.fp);
+                csv_number(out.fp, f->glmnet->coef[j]);
+                putc('\n', out.fp);
+            }
+            rc = carta_out_commit(&out, err);
         } else if (f->cox || f->logistic) {
             snprintf(name, sizeof name, "%s.coefficients.csv", f->cfg->name);
             char *path = carta_path_resolve(dir, name);
@@ -443,7 +461,7 @@ int carta_run_command(const char *config_path, const carta_run_opts *o, carta_er
     carta_outdir od;
     memset(&od, 0, sizeof od);
     char config_sha[65];
-    char *md = NULL;
+    char *md = NULL, *html = NULL;
     int rc;
     if ((rc = carta_config_load(config_path, &cfg, err))) return rc;
     if ((rc = carta_sha256_file(config_path, config_path, config_sha, err))) {
@@ -466,7 +484,8 @@ int carta_run_command(const char *config_path, const carta_run_opts *o, carta_er
         goto done;
     }
     if ((rc = write_text(od.tmp, "card.json", s.card, s.card_len, err)) || (rc = carta_card_markdown(s.card, &md, err)) ||
-        (rc = write_text(od.tmp, "card.md", md, strlen(md), err)) || (rc = write_predictions(&s, od.tmp, err)) ||
+        (rc = write_text(od.tmp, "card.md", md, strlen(md), err)) || (rc = carta_card_html(s.card, &html, err)) ||
+        (rc = write_text(od.tmp, "card.html", html, strlen(html), err)) || (rc = write_predictions(&s, od.tmp, err)) ||
         (rc = write_artifacts(&s, od.tmp, err)))
         goto done;
     clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -477,6 +496,7 @@ int carta_run_command(const char *config_path, const carta_run_opts *o, carta_er
 done:
     if (rc && od.tmp) carta_outdir_abort(&od);
     carta_free(md);
+    carta_free(html);
     state_free(&s); /* frees cfg too */
     return rc;
 }
