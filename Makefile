@@ -7,8 +7,11 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wwri
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 $(WARN) -ffp-contract=off -fno-common -MMD -MP
 # Debian packages carta needs to build and test (see `make deps`).
+# python3-jsonschema checks the configs against their schema; python3-nbformat and the notebook
+# stack (nbconvert, ipykernel, pandas, matplotlib) validate and execute the exported notebooks.
 DEB_PKGS := build-essential pkg-config libgsl-dev libopenblas-dev liblapacke-dev libxgboost-dev \
-            libcjson-dev libreadstat-dev libcriterion-dev zlib1g-dev python3 python3-jsonschema
+            libcjson-dev libreadstat-dev libcriterion-dev zlib1g-dev python3 python3-jsonschema \
+            python3-nbformat jupyter-nbconvert python3-ipykernel python3-pandas python3-matplotlib
 
 READSTAT_VERSION := $(shell dpkg-query -W -f='$${Version}' libreadstat1 2>/dev/null || echo unknown)
 # carta's own data tables (CRS mapping, lab units) are found here unless $$CARTA_DATADIR says otherwise.
@@ -93,7 +96,8 @@ verify-models: $(B)/carta
 	done
 refresh-models: all
 	$(B)/carta simulate -q --force data/synth
-	@for m in $(REFERENCE_RUNS); do $(B)/carta run -q --force configs/$$m.json || exit 1; done
+	@for m in $(REFERENCE_RUNS); do $(B)/carta run -q --force configs/$$m.json || exit 1; \
+	  $(B)/carta export-notebook --force models/$$m || exit 1; done
 
 bench: all $(BENCHES)
 	tests/bench/run.sh $(B)
@@ -121,12 +125,12 @@ deps:
 	if [ -n "$$missing" ]; then \
 	  echo "make deps: installing$$missing"; \
 	  if [ "$$(id -u)" != 0 ]; then echo "make deps: run as root (or install:$$missing)" >&2; exit 1; fi; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
-# Cheap check run before every build: only calls `make deps` when a pkg-config module is absent.
+# Cheap check run before every build: one dpkg query; `make deps` only when a package is absent.
 deps-check:
-	@pkg-config --exists $(PKGS) criterion && [ -f /usr/include/readstat.h ] && \
-	  /usr/bin/python3 -c 'import jsonschema' 2>/dev/null || $(MAKE) --no-print-directory deps
+	@[ "$$(dpkg-query -W -f='$${Status}\n' $(DEB_PKGS) 2>/dev/null | grep -c 'install ok installed')" = "$(words $(DEB_PKGS))" ] || \
+	  $(MAKE) --no-print-directory deps
 
 clean:
 	rm -rf build

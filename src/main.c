@@ -1,6 +1,7 @@
 /* carta: the command-line driver. It parses argv, calls one library entry point, prints the
    error message and maps the status to an exit code. Nothing else lives here. */
 #include <carta/carta.h>
+#include <carta/export.h>
 #include <carta/run.h>
 #include <carta/simulate.h>
 
@@ -41,12 +42,29 @@ typedef struct command {
 
 static const command *commands(size_t *n);
 
+/* Writes a help text with every line indented by indent (the texts' own leading blanks on
+   continuation lines are replaced). */
+static void print_help(FILE *fp, const char *help, const char *indent)
+{
+    for (const char *p = help; *p;) {
+        while (*p == ' ') p++;
+        const char *end = strchr(p, '\n');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        fprintf(fp, "%s%.*s\n", indent, (int)len, p);
+        p += len;
+        if (*p == '\n') p++;
+    }
+}
+
 static void print_usage(FILE *fp)
 {
     size_t n;
     const command *c = commands(&n);
     fprintf(fp, "usage: carta <command> [options]\n\ncommands:\n");
-    for (size_t i = 0; i < n; i++) fprintf(fp, "  %-44s %s\n", c[i].usage, c[i].help);
+    for (size_t i = 0; i < n; i++) {
+        fprintf(fp, "  carta %s\n", c[i].usage);
+        print_help(fp, c[i].help, "      ");
+    }
     fprintf(fp, "\noptions:\n"
                 "  --help      show help (also after a command)\n"
                 "  --version   print carta's version and every linked library's\n"
@@ -185,7 +203,82 @@ static int cmd_describe(int argc, char **argv, const cli *o, carta_error *err)
     return carta_describe_command(config, by, json, &ro, stdout, err);
 }
 
+/* Parses a number for option opt; CARTA_EUSAGE otherwise. */
+static int parse_double(const char *opt, const char *text, double *out, carta_error *err)
+{
+    char *end;
+    errno = 0;
+    double v = text ? strtod(text, &end) : 0;
+    if (!text || errno || end == text || *end)
+        return carta_error_set(err, CARTA_EUSAGE, NULL, "%s expects a number (got \"%s\")", opt, text ? text : "");
+    *out = v;
+    return CARTA_OK;
+}
+
+static int cmd_predict(int argc, char **argv, const cli *o, carta_error *err)
+{
+    carta_run_opts ro = { .force = o->force, .quiet = o->quiet, .log = stderr };
+    int rc = take_common(&argc, argv, &ro, err);
+    const char *pos[2] = { NULL, NULL }, *model = NULL, *out = NULL;
+    double times[64];
+    size_t nt = 0;
+    int np = 0;
+    if (rc) return rc;
+    for (int i = 0; i < argc; i++) {
+        const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(argv[i], "--model") == 0 && val) model = argv[++i];
+        else if (strcmp(argv[i], "--out") == 0 && val) out = argv[++i];
+        else if (strcmp(argv[i], "--time") == 0 && val) {
+            if (nt == sizeof times / sizeof times[0])
+                return carta_error_set(err, CARTA_EUSAGE, NULL, "predict: at most %zu --time values", nt);
+            if ((rc = parse_double("--time", argv[++i], &times[nt++], err))) return rc;
+        } else if (argv[i][0] == '-' || np == 2) {
+            return carta_error_set(err, CARTA_EUSAGE, NULL, "predict: unexpected argument %s (see carta predict --help)", argv[i]);
+        } else {
+            pos[np++] = argv[i];
+        }
+    }
+    if (np != 2) return carta_error_set(err, CARTA_EUSAGE, NULL, "predict: expected MODEL_DIR and DATA");
+    return carta_predict_command(pos[0], pos[1], model, nt ? times : NULL, nt, out, o->force, &ro, err);
+}
+
+/* MODEL_DIR [--out FILE], shared by the two exports. */
+static int export_args(int argc, char **argv, const char *what, const char **dir, const char **out, carta_error *err)
+{
+    *dir = *out = NULL;
+    for (int i = 0; i < argc; i++) {
+        if (strcmp(argv[i], "--out") == 0 && i + 1 < argc) *out = argv[++i];
+        else if (argv[i][0] == '-' || *dir)
+            return carta_error_set(err, CARTA_EUSAGE, NULL, "%s: unexpected argument %s", what, argv[i]);
+        else *dir = argv[i];
+    }
+    if (!*dir) return carta_error_set(err, CARTA_EUSAGE, NULL, "%s: expected MODEL_DIR (a run folder)", what);
+    return CARTA_OK;
+}
+
+static int cmd_notebook(int argc, char **argv, const cli *o, carta_error *err)
+{
+    const char *dir, *out;
+    int rc = export_args(argc, argv, "export-notebook", &dir, &out, err);
+    return rc ? rc : carta_notebook_command(dir, out, o->force, err);
+}
+
+static int cmd_mct(int argc, char **argv, const cli *o, carta_error *err)
+{
+    const char *dir, *out;
+    int rc = export_args(argc, argv, "export-mct", &dir, &out, err);
+    return rc ? rc : carta_mct_command(dir, out, o->force, err);
+}
+
 static const command table[] = {
+    { "predict", "predict [--model NAME] [--time T]... [--out FILE] [--force] MODEL_DIR DATA",
+      "score new patients with a saved run: its design and a model (default the first predictive\n"
+      "    one); probabilities, or for Cox the linear predictor and S(t) at --time values", cmd_predict },
+    { "export-notebook", "export-notebook [--out FILE] [--force] MODEL_DIR",
+      "write a Jupyter notebook (nbformat 4) of a run: the card's text and code that redraws its\n"
+      "    plots from the run folder (default notebooks-export/<name>.ipynb)", cmd_notebook },
+    { "export-mct", "export-mct [--out FILE] [--force] MODEL_DIR",
+      "write the card in the model-card-toolkit JSON layout (the subset its schema allows)", cmd_mct },
     { "describe", "describe [--by COLUMN] [--json] CONFIG",
       "print the cohort flow and a Table 1 of the analysis dataset: n, mean (SD), median [IQR],\n"
       "    range and missing for numbers, n (%) per level for text; overall or by a column", cmd_describe },
@@ -243,7 +336,8 @@ int main(int argc, char **argv)
     if (!rest) return 4;
     for (int i = 2; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            printf("usage: carta %s\n\n%s\n", cmd->usage, cmd->help);
+            printf("usage: carta %s\n\n", cmd->usage);
+            print_help(stdout, cmd->help, "");
             free(rest);
             return 0;
         } else if (strcmp(argv[i], "--quiet") == 0 || strcmp(argv[i], "-q") == 0) {

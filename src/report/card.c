@@ -88,6 +88,8 @@ static void write_cox(carta_jsonw *w, const carta_cox_result *r, long thr)
     carta_jsonw_end_array(w);
     matrix(w, "vcov", r->vcov, r->p);
     if (r->robust) matrix(w, "robust_vcov", r->robust_vcov, r->p);
+    /* The centring of the linear predictor (predictions.csv, carta predict). */
+    carta_jsonw_knumbers(w, "means", r->means, r->means ? r->p : 0);
     carta_jsonw_knumbers(w, "loglik", r->loglik, 2);
     carta_jsonw_key(w, "tests");
     carta_jsonw_begin_object(w);

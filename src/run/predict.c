@@ -1,0 +1,407 @@
+/* `carta predict`: scores new patients with a finished run folder.
+ *
+ * The run folder holds design.json (the fitted encoding: levels, references, centres, scales,
+ * imputation values), card.json (coefficients as the shortest text that reads back to the same
+ * double, Cox baseline hazards) and <model>.xgboost.json. Applying the design to the training
+ * table gives the training matrix bit for bit (carta/design.h), and the sums below are taken in
+ * the same order as the fit's own predictions, so predicting the training data reproduces
+ * predictions.csv exactly for logistic and xgboost models.
+ *
+ *   logistic:  p = 1 / (1 + exp(-(b0 + sum_j b_j x_j)))
+ *   cox:       lp = sum_j b_j x_j (R's predict(type = "lp", reference = "zero"));
+ *              S(t | x) = exp(-H0(t) exp(lp)), H0 = the uncentred Breslow/Efron baseline cumulative
+ *              hazard of the card (R's basehaz(fit, centered = FALSE)), a right-continuous step
+ *              function (0 before the first event time). When the card carries the fit's
+ *              column means (result.means) the prediction column is centred, lp - sum_j b_j m_j,
+ *              as predictions.csv is; S(t) always uses the uncentred lp with the uncentred H0.
+ *   xgboost:   libxgboost's prediction (probability, or exp(margin) for survival:cox).
+ * Coefficients that are null in the card (aliased terms) contribute nothing, as in R. */
+#include <carta/alloc.h>
+#include <carta/design.h>
+#include <carta/export.h>
+#include <carta/fs.h>
+#include <carta/gbm.h>
+#include <carta/load.h>
+#include <carta/numfmt.h>
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void csv_field(FILE *fp, const char *s)
+{
+    if (!s) return;
+    if (!strpbrk(s, ",\"\n\r")) {
+        fputs(s, fp);
+        return;
+    }
+    putc('"', fp);
+    for (; *s; s++) {
+        if (*s == '"') putc('"', fp);
+        putc(*s, fp);
+    }
+    putc('"', fp);
+}
+
+static void csv_number(FILE *fp, double x)
+{
+    char buf[40];
+    if (!isnan(x)) fputs(carta_numfmt(x, buf, sizeof buf), fp);
+}
+
+static int read_in(const char *dir, const char *name, char **text, size_t *len, carta_error *err)
+{
+    char *path = carta_path_resolve(dir, name);
+    if (!path) return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+    int rc = carta_file_read(path, path, text, len, err);
+    carta_free(path);
+    return rc;
+}
+
+static int is_predictive(const char *type)
+{
+    return type && (!strcmp(type, "logistic") || !strcmp(type, "cox") || !strcmp(type, "xgboost"));
+}
+
+static const char *jstr(const cJSON *o, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Coefficients of the card's model in design column order into b (p values; b0 = the intercept
+   when intercept). A term that differs from the design's is an error: the card and design.json
+   would come from different runs. */
+static int card_coefs(const cJSON *model, const carta_design *d, int intercept, const char *shown, double *b,
+                      double *b0, carta_error *err)
+{
+    const cJSON *res = cJSON_GetObjectItemCaseSensitive(model, "result");
+    const cJSON *co = cJSON_GetObjectItemCaseSensitive(res, "coefficients");
+    size_t p = carta_design_p(d);
+    carta_where at = { .file = shown, .field = "/models/result/coefficients" };
+    if (!cJSON_IsArray(co) || (size_t)cJSON_GetArraySize(co) != p + (intercept ? 1 : 0))
+        return carta_error_set(err, CARTA_EDATA, &at, "expected %zu coefficients (the terms of design.json)",
+                               p + (intercept ? 1 : 0));
+    size_t k = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, co) {
+        const char *term = jstr(c, "term");
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, "coef");
+        const char *want = intercept && k == 0 ? "(Intercept)" : carta_design_term(d, k - (intercept ? 1 : 0));
+        if (!term || strcmp(term, want))
+            return carta_error_set(err, CARTA_EDATA, &at, "coefficient %zu is \"%s\", design.json has \"%s\"", k,
+                                   term ? term : "(none)", want);
+        if (!cJSON_IsNumber(v) && !cJSON_IsNull(v))
+            return carta_error_set(err, CARTA_EDATA, &at, "coefficient %s: expected a number or null", term);
+        double x = cJSON_IsNumber(v) ? v->valuedouble : (double)NAN;
+        if (intercept && k == 0) *b0 = x;
+        else b[k - (intercept ? 1 : 0)] = x;
+        k++;
+    }
+    return CARTA_OK;
+}
+
+/* The card's optional column means of a Cox fit (p values), or 0 when absent. */
+static int card_means(const cJSON *model, size_t p, double *m)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(model, "result"), "means");
+    if (!cJSON_IsArray(v) || (size_t)cJSON_GetArraySize(v) != p) return 0;
+    size_t j = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, v) {
+        if (!cJSON_IsNumber(e)) return 0;
+        m[j++] = e->valuedouble;
+    }
+    return 1;
+}
+
+/* The unstratified baseline hazard: 1 and the arrays (borrowed) when usable. */
+static int card_basehaz(const cJSON *model, const cJSON **time, const cJSON **cumhaz)
+{
+    const cJSON *res = cJSON_GetObjectItemCaseSensitive(model, "result");
+    const cJSON *bh = cJSON_GetObjectItemCaseSensitive(res, "basehaz");
+    if (!cJSON_IsArray(bh) || cJSON_GetArraySize(bh) != 1) return 0;
+    const cJSON *s = cJSON_GetArrayItem(bh, 0);
+    *time = cJSON_GetObjectItemCaseSensitive(s, "time");
+    *cumhaz = cJSON_GetObjectItemCaseSensitive(s, "cumhaz");
+    if (!cJSON_IsArray(*time) || !cJSON_IsArray(*cumhaz) || cJSON_GetArraySize(*time) < 1 ||
+        cJSON_GetArraySize(*time) != cJSON_GetArraySize(*cumhaz))
+        return 0;
+    return 1;
+}
+
+/* H0(t): the cumulative hazard at the last baseline time <= t (0 before the first). */
+static double step_at(const cJSON *time, const cJSON *cumhaz, double t)
+{
+    double h = 0;
+    const cJSON *a = time->child, *b = cumhaz->child;
+    for (; a && b; a = a->next, b = b->next) {
+        if (!cJSON_IsNumber(a) || a->valuedouble > t) break;
+        h = cJSON_IsNumber(b) ? b->valuedouble : (double)NAN;
+    }
+    return h;
+}
+
+static carta_gbm_objective gbm_objective_of(const cJSON *model, int *ok)
+{
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(model, "spec"), "params");
+    const char *obj = jstr(params, "objective");
+    *ok = 1;
+    if (!obj || !strcmp(obj, "binary:logistic")) return CARTA_GBM_BINARY;
+    if (!strcmp(obj, "survival:cox")) return CARTA_GBM_COX;
+    if (!strcmp(obj, "survival:aft")) return CARTA_GBM_AFT;
+    if (!strcmp(obj, "reg:squarederror")) return CARTA_GBM_REGRESSION;
+    *ok = 0;
+    return CARTA_GBM_BINARY;
+}
+
+/* The note of a row the design dropped: the features missing in it. */
+static void write_note(FILE *fp, const carta_design *d, const carta_table *t, size_t row)
+{
+    fputs("\"not scored: missing ", fp);
+    int first = 1;
+    for (size_t k = 0; k < carta_design_nfeatures(d); k++) {
+        const carta_design_feature *f = carta_design_feature_at(d, k);
+        const carta_column *c = carta_table_find(t, f->name);
+        if (!c || !carta_column_is_missing(c, row)) continue;
+        fprintf(fp, "%s", first ? "" : " ");
+        for (const char *s = f->name; *s; s++) {
+            if (*s == '"') putc('"', fp);
+            putc(*s, fp);
+        }
+        first = 0;
+    }
+    fputs(" (complete case)\"", fp);
+}
+
+typedef struct scored {
+    double *pred, *lp, *surv;   /* n kept rows; surv n x n_times, row-major */
+    double *times;
+    size_t n_times;
+    int has_lp;
+} scored;
+
+static int score(const char *model_dir, const cJSON *model, const char *shown, const carta_design *d,
+                 const carta_design_matrix *dm, const double *times_in, size_t n_times_in, scored *s,
+                 carta_error *err)
+{
+    const char *type = jstr(model, "type"), *name = jstr(model, "name");
+    size_t n = dm->x.n, p = dm->x.p;
+    int rc = CARTA_OK;
+    s->pred = carta_malloc((n ? n : 1) * sizeof *s->pred);
+    if (!s->pred) return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+    if (!strcmp(type, "logistic")) {
+        double *b = carta_malloc((p ? p : 1) * sizeof *b), b0 = 0;
+        if (!b) return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+        rc = card_coefs(model, d, 1, shown, b, &b0, err);
+        /* Same order of operations as carta_logistic_predict, so the training rows agree bit for bit. */
+        for (size_t i = 0; !rc && i < n; i++) {
+            double e = isnan(b0) ? 0 : b0;
+            for (size_t j = 0; j < p; j++)
+                if (!isnan(b[j])) e += b[j] * dm->x.data[i + j * n];
+            s->pred[i] = 1.0 / (1.0 + exp(-e));
+        }
+        carta_free(b);
+        return rc;
+    }
+    if (!strcmp(type, "cox")) {
+        double *b = carta_malloc((p ? p : 1) * 2 * sizeof *b), b0;
+        if (!b) return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+        double *m = b + (p ? p : 1);
+        if ((rc = card_coefs(model, d, 0, shown, b, &b0, err))) goto cox_done;
+        int centred = card_means(model, p, m);
+        const cJSON *bt = NULL, *bc = NULL;
+        int has_bh = card_basehaz(model, &bt, &bc);
+        s->has_lp = 1;
+        s->lp = carta_malloc((n ? n : 1) * sizeof *s->lp);
+        if (has_bh) {
+            s->n_times = n_times_in ? n_times_in : 3;
+            s->times = carta_malloc(s->n_times * sizeof *s->times);
+            s->surv = carta_malloc((n ? n : 1) * s->n_times * sizeof *s->surv);
+        }
+        if (!s->lp || (has_bh && (!s->times || !s->surv))) {
+            rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+            goto cox_done;
+        }
+        if (has_bh) {
+            if (n_times_in) memcpy(s->times, times_in, n_times_in * sizeof *s->times);
+            else {
+                double last = cJSON_GetArrayItem(bt, cJSON_GetArraySize(bt) - 1)->valuedouble;
+                for (size_t k = 0; k < 3; k++) s->times[k] = last * (double)(k + 1) / 4.0;
+            }
+        }
+        for (size_t i = 0; i < n; i++) {
+            double e = 0, ec = 0;
+            for (size_t j = 0; j < p; j++) {
+                if (isnan(b[j])) continue;
+                double x = dm->x.data[i + j * n];
+                e += b[j] * x;
+                /* Centred as the fit centres (models.c: b_j (x_j - m_j), summed in column order). */
+                if (centred) ec += b[j] * (x - m[j]);
+            }
+            s->lp[i] = e;
+            s->pred[i] = centred ? ec : e;
+            for (size_t k = 0; has_bh && k < s->n_times; k++)
+                s->surv[i * s->n_times + k] = exp(-step_at(bt, bc, s->times[k]) * exp(e));
+        }
+    cox_done:
+        carta_free(b);
+        return rc;
+    }
+    /* xgboost */
+    int ok;
+    carta_gbm_objective obj = gbm_objective_of(model, &ok);
+    if (!ok) {
+        carta_where at = { .file = shown, .field = "/models/spec/params/objective" };
+        return carta_error_set(err, CARTA_EDATA, &at, "model %s: unknown xgboost objective", name ? name : "?");
+    }
+    char file[512];
+    snprintf(file, sizeof file, "%s.xgboost.json", name ? name : "model");
+    char *json = NULL;
+    size_t len = 0;
+    carta_gbm_model *g = NULL;
+    if ((rc = read_in(model_dir, file, &json, &len, err))) return rc;
+    rc = carta_gbm_load_json(json, len, (const char *const *)dm->names, p, obj, &g, err);
+    carta_free(json);
+    if (rc) return rc;
+    rc = carta_gbm_predict(g, &dm->x, 0, s->pred, err);
+    if (!rc && obj == CARTA_GBM_COX) {
+        s->has_lp = 1;
+        if (!(s->lp = carta_malloc((n ? n : 1) * sizeof *s->lp))) rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+        else rc = carta_gbm_predict(g, &dm->x, 1, s->lp, err);
+    }
+    carta_gbm_free(g);
+    return rc;
+}
+
+int carta_predict_write(const char *model_dir, const char *data_path, const char *model, const double *times,
+                        size_t n_times, FILE *fp, carta_error *err)
+{
+    char *card = NULL, *dtext = NULL, *card_shown = NULL;
+    size_t clen = 0, dlen = 0;
+    cJSON *root = NULL;
+    carta_design *d = NULL;
+    carta_table *t = NULL;
+    carta_design_matrix *dm = NULL;
+    scored s = { 0 };
+    int rc;
+    for (size_t k = 0; k < n_times; k++)
+        if (!(times[k] >= 0) || !isfinite(times[k]))
+            return carta_error_set(err, CARTA_EUSAGE, NULL, "prediction times must be finite and >= 0");
+    if (!(card_shown = carta_path_resolve(model_dir, "card.json")))
+        return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+    if ((rc = read_in(model_dir, "card.json", &card, &clen, err))) goto done;
+    if (!(root = cJSON_ParseWithLength(card, clen))) {
+        carta_where at = { .file = card_shown };
+        rc = carta_error_set(err, CARTA_EDATA, &at, "not valid JSON (is this a carta run folder?)");
+        goto done;
+    }
+    /* The model: by name, else the first predictive one. */
+    const cJSON *models = cJSON_GetObjectItemCaseSensitive(root, "models"), *m = NULL, *e;
+    cJSON_ArrayForEach(e, models) {
+        const char *nm = jstr(e, "name"), *ty = jstr(e, "type");
+        if (model ? nm && !strcmp(nm, model) : is_predictive(ty)) { m = e; break; }
+    }
+    if (!m) {
+        carta_where at = { .file = card_shown, .field = "/models" };
+        rc = model ? carta_error_set(err, CARTA_EUSAGE, &at, "no model named \"%s\"", model)
+                   : carta_error_set(err, CARTA_EUSAGE, &at, "no predictive model (logistic, cox or xgboost)");
+        goto done;
+    }
+    if (!is_predictive(jstr(m, "type"))) {
+        carta_where at = { .file = card_shown, .field = "/models" };
+        rc = carta_error_set(err, CARTA_EUSAGE, &at, "model \"%s\" is a %s: only logistic, cox and xgboost models predict",
+                             model, jstr(m, "type") ? jstr(m, "type") : "model without a type");
+        goto done;
+    }
+    {
+        const cJSON *strata = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(m, "spec"), "strata");
+        if (cJSON_IsArray(strata) && cJSON_GetArraySize(strata) > 0) {
+            carta_where at = { .file = card_shown, .field = "/models/spec/strata" };
+            rc = carta_error_set(err, CARTA_EUSAGE, &at,
+                                 "model \"%s\" is stratified: predicting from stratified Cox models is not supported",
+                                 jstr(m, "name"));
+            goto done;
+        }
+    }
+    if ((rc = read_in(model_dir, "design.json", &dtext, &dlen, err)) ||
+        (rc = carta_design_from_json(dtext, dlen, "design.json", &d, err)))
+        goto done;
+    carta_load_spec ls = { .path = data_path, .shown = data_path };
+    if ((rc = carta_load_table(&ls, &t, NULL, err))) goto done;
+    if ((rc = carta_design_apply(d, t, &dm, err))) {
+        carta_error_prefix(err, "%s: ", data_path);
+        goto done;
+    }
+    if ((rc = score(model_dir, m, card_shown, d, dm, times, n_times, &s, err))) goto done;
+
+    /* Output. */
+    const carta_column *study = carta_table_find(t, "STUDYID"), *subj = carta_table_find(t, "USUBJID");
+    if (study && study->type != CARTA_STR) study = NULL;
+    if (subj && subj->type != CARTA_STR) subj = NULL;
+    if (study) fputs("STUDYID,", fp);
+    if (subj) fputs("USUBJID,", fp);
+    fputs("row,prediction", fp);
+    if (s.has_lp) fputs(",lp", fp);
+    for (size_t k = 0; k < s.n_times; k++) {
+        char buf[40];
+        fprintf(fp, ",surv_%s", carta_numfmt(s.times[k], buf, sizeof buf));
+    }
+    fputs(",note\n", fp);
+    size_t nin = carta_table_nrows(t), i = 0;
+    for (size_t r = 0; r < nin; r++) {
+        int kept = i < dm->x.n && dm->rows[i] == r;
+        if (study) { csv_field(fp, carta_column_str(study, r)); putc(',', fp); }
+        if (subj) { csv_field(fp, carta_column_str(subj, r)); putc(',', fp); }
+        fprintf(fp, "%zu,", r + 1);
+        if (kept) csv_number(fp, s.pred[i]);
+        if (s.has_lp) { putc(',', fp); if (kept) csv_number(fp, s.lp[i]); }
+        for (size_t k = 0; k < s.n_times; k++) {
+            putc(',', fp);
+            if (kept) csv_number(fp, s.surv[i * s.n_times + k]);
+        }
+        putc(',', fp);
+        if (!kept) write_note(fp, d, t, r);
+        putc('\n', fp);
+        if (kept) i++;
+    }
+done:
+    carta_free(s.pred); carta_free(s.lp); carta_free(s.surv); carta_free(s.times);
+    carta_design_matrix_free(dm);
+    carta_table_free(t);
+    carta_design_free(d);
+    cJSON_Delete(root);
+    carta_free(dtext);
+    carta_free(card);
+    carta_free(card_shown);
+    return rc;
+}
+
+int carta_predict_command(const char *model_dir, const char *data_path, const char *model, const double *times,
+                          size_t n_times, const char *out_path, int force, const struct carta_run_opts *o,
+                          carta_error *err)
+{
+    (void)o;
+    if (!out_path || !strcmp(out_path, "-")) {
+        /* To stdout: build in a temporary memory stream first, so nothing is printed on error. */
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *mem = open_memstream(&buf, &len);
+        if (!mem) return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+        int rc = carta_predict_write(model_dir, data_path, model, times, n_times, mem, err);
+        fclose(mem);
+        if (!rc && fwrite(buf, 1, len, stdout) != len) rc = carta_error_set(err, CARTA_EIO, NULL, "cannot write to standard output");
+        free(buf);
+        return rc;
+    }
+    carta_out out;
+    int rc = carta_out_open(&out, out_path, force, err);
+    if (rc) return rc;
+    if ((rc = carta_predict_write(model_dir, data_path, model, times, n_times, out.fp, err))) {
+        carta_out_abort(&out);
+        return rc;
+    }
+    return carta_out_commit(&out, err);
+}
