@@ -10,6 +10,8 @@
 #include <carta/logrank.h>
 
 #include <math.h>
+#include <stdarg.h>
+#include <carta/numfmt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -25,6 +27,54 @@ static void counts(carta_jsonw *w, const char *key, const double *v, size_t n, l
     carta_jsonw_begin_array(w);
     for (size_t i = 0; i < n; i++) carta_jsonw_count(w, v[i], thr);
     carta_jsonw_end_array(w);
+}
+
+/* A growing text buffer for the curve tables (CSV, counts as they are: the run folder is not the
+   card, and these are per-time aggregates, not patient rows). */
+typedef struct csv_text {
+    char *s;
+    size_t n, cap;
+    int oom;
+} csv_text;
+
+static void put(csv_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(csv_text *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int k = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (t->oom || k < 0) return;
+    if (t->n + (size_t)k + 1 > t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 4096;
+        while (cap < t->n + (size_t)k + 1) cap *= 2;
+        char *s = carta_realloc(t->s, cap);
+        if (!s) { t->oom = 1; return; }
+        t->s = s;
+        t->cap = cap;
+    }
+    va_start(ap, fmt);
+    vsnprintf(t->s + t->n, (size_t)k + 1, fmt, ap);
+    va_end(ap);
+    t->n += (size_t)k;
+}
+
+static void put_num(csv_text *t, double x)
+{
+    char b[40];
+    if (!isnan(x)) put(t, "%s", carta_numfmt(x, b, sizeof b));
+}
+
+/* Quotes a label for CSV when it holds a comma or a quote. */
+static void put_label(csv_text *t, const char *s)
+{
+    if (!strpbrk(s, ",\"\n")) {
+        put(t, "%s", s);
+        return;
+    }
+    put(t, "\"");
+    for (; *s; s++) put(t, *s == '"' ? "\"\"" : "%c", *s);
+    put(t, "\"");
 }
 
 static int km_conf(carta_cfg_conf_type t)
@@ -98,7 +148,7 @@ static void write_km(carta_jsonw *w, const carta_km_result *r, long thr)
 }
 
 static int fit_km(const carta_config *c, const carta_cfg_model *m, const carta_outcome *y, carta_jsonw *w,
-                  carta_error *err)
+                  char **curves, carta_error *err)
 {
     const carta_km_config *k = &m->km;
     carta_km_spec s;
@@ -114,6 +164,29 @@ static int fit_km(const carta_config *c, const carta_cfg_model *m, const carta_o
     carta_km_result *r = NULL;
     int rc = carta_km_fit(&s, &y->surv, &r, err);
     if (!rc) write_km(w, r, c->card.small_count_threshold);
+    if (!rc) {
+        csv_text t = { 0 };
+        put(&t, "group,time,n_risk,n_event,n_censor,surv,std_err,lower,upper,cumhaz,cumhaz_se\n");
+        for (size_t g = 0; g < r->n_curves; g++) {
+            const carta_km_curve *cv = &r->curves[g];
+            for (size_t i = 0; i < cv->n_rows; i++) {
+                const double v[] = { cv->time[i], cv->n_risk[i], cv->n_event[i], cv->n_censor[i], cv->surv[i], cv->std_err[i],
+                                     cv->lower[i], cv->upper[i], cv->cumhaz[i], cv->cumhaz_se[i] };
+                put_label(&t, cv->label);
+                for (size_t j = 0; j < sizeof v / sizeof v[0]; j++) {
+                    put(&t, ",");
+                    put_num(&t, v[j]);
+                }
+                put(&t, "\n");
+            }
+        }
+        if (t.oom) {
+            carta_free(t.s);
+            rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+        } else {
+            *curves = t.s;
+        }
+    }
     carta_km_result_free(r);
     return rc;
 }
@@ -160,7 +233,7 @@ static int fit_logrank(const carta_config *c, const carta_cfg_model *m, const ca
 }
 
 /* Aalen-Johansen curves for every cause by group, with Gray's test per cause. */
-static int fit_cif(const carta_cfg_model *m, const carta_outcome *y, carta_jsonw *w, carta_error *err)
+static int fit_cif(const carta_cfg_model *m, const carta_outcome *y, carta_jsonw *w, char **curves, carta_error *err)
 {
     carta_cif_spec s;
     carta_cif_spec_default(&s);
@@ -207,7 +280,29 @@ static int fit_cif(const carta_cfg_model *m, const carta_outcome *y, carta_jsonw
     }
     carta_jsonw_end_array(w);
     carta_jsonw_end_object(w);
+    csv_text t = { 0 };
+    put(&t, "cause,group,time,cif,std_err,lower,upper\n");
+    for (size_t k = 0; k < r->n_causes; k++)
+        for (size_t g = 0; g < r->causes[k].n_curves; g++) {
+            const carta_cif_curve *cv = &r->causes[k].curves[g];
+            for (size_t i = 0; i < cv->n_rows; i++) {
+                put_label(&t, r->causes[k].cause);
+                put(&t, ",");
+                put_label(&t, cv->label);
+                const double v[] = { cv->time[i], cv->cif[i], cv->std_err[i], cv->lower[i], cv->upper[i] };
+                for (size_t j = 0; j < 5; j++) {
+                    put(&t, ",");
+                    put_num(&t, v[j]);
+                }
+                put(&t, "\n");
+            }
+        }
     carta_cif_result_free(r);
+    if (t.oom) {
+        carta_free(t.s);
+        return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+    }
+    *curves = t.s;
     return CARTA_OK;
 }
 
@@ -220,9 +315,9 @@ int fit_descriptive(const carta_config *c, const analysis *a, const carta_cfg_mo
     if (!rc) rc = outcome_for_model(c, a, m, a->table, &y, err);
     if (!rc) {
         switch (m->type) {
-        case CARTA_CFG_MODEL_KM: rc = fit_km(c, m, y, w, err); break;
+        case CARTA_CFG_MODEL_KM: rc = fit_km(c, m, y, w, &f->curves_csv, err); break;
         case CARTA_CFG_MODEL_LOGRANK: rc = fit_logrank(c, m, y, w, err); break;
-        case CARTA_CFG_MODEL_CIF: rc = fit_cif(m, y, w, err); break;
+        case CARTA_CFG_MODEL_CIF: rc = fit_cif(m, y, w, &f->curves_csv, err); break;
         case CARTA_CFG_MODEL_COX:
         case CARTA_CFG_MODEL_LOGISTIC:
         case CARTA_CFG_MODEL_XGBOOST: {
@@ -233,8 +328,8 @@ int fit_descriptive(const carta_config *c, const analysis *a, const carta_cfg_mo
         }
     }
     if (!rc) {
-        const char *text;
-        if (!(rc = carta_jsonw_finish(w, &text, NULL, err)) && !(f->result_json = carta_jsonw_take(w)))
+        const char *json;
+        if (!(rc = carta_jsonw_finish(w, &json, NULL, err)) && !(f->result_json = carta_jsonw_take(w)))
             rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
     }
     if (rc) carta_error_prefix(err, "model %s: ", m->name);

@@ -42,6 +42,7 @@ typedef struct fitted_model {
     carta_glmnet_path *glmnet;
     carta_gbm_model *gbm;
     char *result_json;               /* km, logrank, cif results already written as JSON */
+    char *curves_csv;                /* km, cif: the curve tables as CSV text (one row per time) */
     carta_card_metric *metrics;
     size_t n_metrics;
     char *curves_json;               /* ROC and calibration curves of the out-of-fold predictions */

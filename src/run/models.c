@@ -24,6 +24,7 @@ void fitted_model_clear(fitted_model *f)
     carta_glmnet_path_free(f->glmnet);
     carta_gbm_free(f->gbm);
     carta_free(f->result_json);
+    carta_free(f->curves_csv);
     carta_free(f->metrics);
     carta_free(f->curves_json);
     for (size_t i = 0; i < f->n_metric_text; i++) carta_free(f->metric_text[i]);

@@ -370,7 +370,10 @@ static int write_artifacts(const run_state *s, const char *dir, carta_error *err
     for (size_t m = 0; m < s->n_models && !rc; m++) {
         const fitted_model *f = &s->models[m];
         char name[256];
-        if (f->gbm) {
+        if (f->curves_csv) {
+            snprintf(name, sizeof name, "%s.curves.csv", f->cfg->name);
+            rc = write_text(dir, name, f->curves_csv, strlen(f->curves_csv), err);
+        } else if (f->gbm) {
             char *json;
             size_t len;
             if ((rc = carta_gbm_save_json(f->gbm, &json, &len, err))) break;
