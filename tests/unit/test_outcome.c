@@ -7,10 +7,7 @@
 #include <carta/cohort.h>
 #include <carta/table.h>
 
-#if __has_include(<carta/xpt.h>)
 #include <carta/xpt.h>
-#define HAVE_XPT 1
-#endif
 
 #include <carta/csv.h>
 
@@ -395,7 +392,6 @@ Test(outcome, allocation_failures_end_in_enomem_without_leaks)
     carta_table_free(t);
 }
 
-#ifdef HAVE_XPT
 static carta_table *pilot(const char *name)
 {
     char rel[128];
@@ -407,13 +403,9 @@ static carta_table *pilot(const char *name)
     cr_assert_eq(carta_xpt_read(path, name, &t, &err), CARTA_OK, "%s", err.msg);
     return t;
 }
-#endif
 
 Test(outcome, cdisc_pilot_end_to_end)
 {
-#ifndef HAVE_XPT
-    cr_skip_test("no XPT reader (carta/xpt.h) in this build");
-#else
     carta_table *adsl = pilot("adsl");
     if (!adsl) cr_skip_test("shared data ../shared/data/cdisc-pilot is absent");
     carta_table *adtte = pilot("adtte"), *adae = pilot("adae");
@@ -480,7 +472,6 @@ Test(outcome, cdisc_pilot_end_to_end)
     carta_table_free(adsl);
     carta_table_free(adtte);
     carta_table_free(adae);
-#endif
 }
 
 Test(outcome, declared_level_order)

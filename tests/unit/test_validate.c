@@ -15,12 +15,7 @@
 
 #include "check.h"
 
-#if defined(__has_include)
-#if __has_include(<carta/xpt.h>)
 #include <carta/xpt.h>
-#define HAVE_XPT 1
-#endif
-#endif
 
 /* ---- building tables ---------------------------------------------------------------- */
 
@@ -821,7 +816,6 @@ Test(validate, survives_every_allocation_failure)
 
 /* ---- the CDISC pilot against the shipped schemas ------------------------------------------- */
 
-#ifdef HAVE_XPT
 Test(validate, cdisc_pilot_xpt_files_match_the_shipped_schemas)
 {
     static const char *const names[] = { "adsl", "adtte", "adae" };
@@ -863,23 +857,13 @@ Test(validate, cdisc_pilot_xpt_files_match_the_shipped_schemas)
         carta_schema_free(schs[i]);
     }
 }
-#endif
 
 /* ---- pharmaverseadam CSVs and carta's synthetic cohort against the shipped schemas -------- */
 
-#if defined(__has_include)
-#if __has_include(<carta/csv.h>)
 #include <carta/csv.h>
 #include <carta/fs.h>
-#define HAVE_CSV 1
-#endif
-#if __has_include(<carta/simulate.h>)
 #include <carta/simulate.h>
-#define HAVE_SIM 1
-#endif
-#endif
 
-#ifdef HAVE_CSV
 /* Loads each (name, csv path, schema) with carta's CSV reader, validates tables and foreign
    keys, and expects no violation (each one is printed when there are some). */
 static void csv_set_validates(const char *const (*set)[3], size_t n)
@@ -929,7 +913,6 @@ Test(validate, pharmaverseadam_csvs_match_the_shipped_schemas)
     csv_set_validates(set, 4);
 }
 
-#ifdef HAVE_SIM
 Test(validate, the_synthetic_cohort_matches_the_shipped_schemas)
 {
     char dir[] = "/tmp/carta-validate-XXXXXX", out[600];
@@ -956,10 +939,7 @@ Test(validate, the_synthetic_cohort_matches_the_shipped_schemas)
     csv_set_validates((const char *const (*)[3])set, N_SIM);
     carta_remove_tree(dir);
 }
-#endif
-#endif
 
-#ifdef HAVE_CSV
 /* A small CSV with one fault of each common kind, read as `carta validate` reads it (types
    inferred): row numbers count the header as row 1. */
 Test(validate, a_bad_csv_is_reported_with_spreadsheet_rows)
@@ -996,4 +976,3 @@ Test(validate, a_bad_csv_is_reported_with_spreadsheet_rows)
     carta_table_free(t);
     carta_schema_free(s);
 }
-#endif
