@@ -89,6 +89,7 @@ typedef struct carta_card_input {
     const carta_card_model *models;
     size_t n_models;
     const char *validation_json;         /* the resolved validation block */
+    carta_card_strings fairness_attributes; /* attributes performance is sliced by ("SEX", ...) */
     unsigned long seed;
     const char *config_sha256;           /* of the config file's bytes */
     const char *resolved_config_json;    /* canonical resolved config */

@@ -486,6 +486,15 @@ static void write_card(carta_jsonw *w, const carta_card_input *in, const char *h
     carta_jsonw_end_array(w);
     carta_jsonw_end_object(w);
 
+    carta_jsonw_key(w, "fairness");
+    carta_jsonw_begin_object(w);
+    strings(w, "attributes", in->fairness_attributes);
+    carta_jsonw_kstring(w, "method", in->fairness_attributes.n
+                                         ? "discrimination of the out-of-fold predictions within each level of each "
+                                           "attribute: the performance metrics whose slice names the attribute"
+                                         : "no validation or no attribute to slice by");
+    carta_jsonw_end_object(w);
+
     carta_jsonw_key(w, "considerations");
     carta_jsonw_begin_object(w);
     strings(w, "limitations", in->limitations);

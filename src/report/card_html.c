@@ -521,7 +521,7 @@ static void plot_slices(carta_svg *h, const cJSON *metrics, const char *name)
         if (k > 0) {
             frow all = { "overall", num(ov, "value"), num(ov, "lower"), num(ov, "upper") };
             forest(h, r, k, &all, 0, 0.5, shown[q], "Performance per slice",
-                   (const char *const[]){ shown[q], " of ", name, " per held-out slice with confidence limits; the diamond is the overall value (dashed line: 0.5, no discrimination).", NULL });
+                   (const char *const[]){ shown[q], " of ", name, " per slice (a held-out study, or a level of a fairness attribute) with confidence limits; the diamond is the overall value (dashed line: 0.5, no discrimination).", NULL });
         }
         carta_free(r);
     }

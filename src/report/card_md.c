@@ -247,6 +247,18 @@ int carta_card_markdown(const char *card_json, char **out, carta_error *err)
         add(&b, "No validation was configured.\n\n");
     }
 
+    const cJSON *fair = get(c, "fairness");
+    if (cJSON_GetArraySize(get(fair, "attributes")) > 0) {
+        add(&b, "## Fairness\n\nPerformance is sliced by ");
+        const cJSON *at;
+        int first = 1;
+        cJSON_ArrayForEach(at, get(fair, "attributes")) {
+            if (cJSON_IsString(at)) add(&b, "%s%s", first ? "" : ", ", at->valuestring);
+            first = 0;
+        }
+        add(&b, ": %s (see each model's validation table).\n\n", str(fair, "method") ? str(fair, "method") : "");
+    }
+
     add(&b, "## Limitations and considerations\n\n");
     bullets(&b, get(cons, "limitations"));
     bullets(&b, get(cons, "tradeoffs"));

@@ -64,6 +64,10 @@ int fit_descriptive(const carta_config *c, const analysis *a, const carta_cfg_mo
 char *json_member_text(const char *json, const char *key);
 char *json_item_text(const char *array_json, size_t index);
 
+/* The fairness attributes present in the analysis table (SEX, PRODUCT, AGE as < 65 / >= 65);
+   out has room for 8. */
+size_t fairness_attributes(const carta_table *t, const char **out);
+
 int fit_model(const carta_config *c, const analysis *a, const carta_cfg_model *m, const carta_run_opts *o,
               fitted_model *f, carta_error *err);
 void fitted_model_clear(fitted_model *f);

@@ -652,6 +652,80 @@ static int optimism_corrected(const analysis *a, const carta_outcome *y, fitted_
     return rc;
 }
 
+/* The attributes the card's fairness section slices performance by, when the analysis table has
+   them: sex, product and age group (< 65, >= 65). */
+static const char *const FAIRNESS_ATTRIBUTES[] = { "SEX", "PRODUCT", "AGE" };
+
+size_t fairness_attributes(const carta_table *t, const char **out)
+{
+    size_t n = 0;
+    for (size_t k = 0; k < sizeof FAIRNESS_ATTRIBUTES / sizeof FAIRNESS_ATTRIBUTES[0]; k++) {
+        const carta_column *col = carta_table_find(t, FAIRNESS_ATTRIBUTES[k]);
+        if (!col || (strcmp(FAIRNESS_ATTRIBUTES[k], "AGE") == 0) != (col->type != CARTA_STR)) continue;
+        out[n++] = FAIRNESS_ATTRIBUTES[k];
+    }
+    return n;
+}
+
+/* Discrimination of the out-of-fold predictions within each level of the fairness attributes
+   (AUC with DeLong's interval, or Harrell's C with its jackknife interval). */
+static int fairness_slices(const carta_config *c, const analysis *a, const carta_outcome *y, fitted_model *f, int binary,
+                           carta_error *err)
+{
+    const char *attrs[8];
+    size_t na = fairness_attributes(a->table, attrs), n = y->n;
+    double *yy = carta_malloc((n ? n : 1) * sizeof *yy), *pp = carta_malloc((n ? n : 1) * sizeof *pp);
+    double *tt = carta_malloc((n ? n : 1) * sizeof *tt);
+    int *ss = carta_malloc((n ? n : 1) * sizeof *ss);
+    int rc = (!yy || !pp || !tt || !ss) ? carta_error_set(err, CARTA_ENOMEM, NULL, "no memory") : CARTA_OK;
+    double z = gsl_cdf_ugaussian_Pinv(0.5 + c->validation.conf_level / 2);
+    for (size_t k = 0; k < na && !rc; k++) {
+        const carta_column *col = carta_table_find(a->table, attrs[k]);
+        int age = col->type != CARTA_STR;
+        size_t nlev = age ? 2 : col->n_levels;
+        for (size_t lv = 0; lv < nlev && !rc; lv++) {
+            size_t m = 0;
+            double ev = 0;
+            for (size_t i = 0; i < n; i++) {
+                if (isnan(f->oof[i]) || carta_column_is_missing(col, i)) continue;
+                if (age ? (carta_column_number(col, i) >= 65) != (lv == 1) : col->code[i] != lv) continue;
+                pp[m] = f->oof[i];
+                if (binary) yy[m] = y->y[i];
+                else {
+                    tt[m] = y->time[i];
+                    ss[m] = y->status[i] != 0;
+                }
+                ev += binary ? y->y[i] : (double)(y->status[i] != 0);
+                m++;
+            }
+            if (m == 0) continue;
+            char slice[160];
+            if (age) snprintf(slice, sizeof slice, "AGE%s65", lv ? ">=" : "<");
+            else snprintf(slice, sizeof slice, "%s=%s", attrs[k], col->levels[lv]);
+            carta_metric mt;
+            carta_error local;
+            carta_error_clear(&local);
+            if (binary) {
+                if (carta_auc(m, yy, pp, c->validation.conf_level, &mt, &local) == CARTA_OK &&
+                    add_metric(f, "auc", slice, &mt, "delong", m, ev))
+                    rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+            } else {
+                carta_concordance_result cr;
+                if (carta_concordance(m, tt, NULL, ss, pp, NULL, NULL, NULL, 1, &cr, &local) == CARTA_OK && !isnan(cr.c)) {
+                    mt = (carta_metric){ cr.c, cr.c - z * cr.se, cr.c + z * cr.se, cr.se };
+                    if (add_metric(f, "c_harrell", slice, &mt, "infinitesimal jackknife", m, ev))
+                        rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+                }
+            }
+        }
+    }
+    carta_free(yy);
+    carta_free(pp);
+    carta_free(tt);
+    carta_free(ss);
+    return rc;
+}
+
 static int validate_model(const carta_config *c, const analysis *a, const carta_cfg_model *m, const carta_run_opts *o,
                           fitted_model *f, carta_error *err)
 {
@@ -693,6 +767,7 @@ static int validate_model(const carta_config *c, const analysis *a, const carta_
     }
     if (!rc && boot) rc = optimism_corrected(a, y, f, optimism / (double)f->splits->n, binary, err);
     else if (!rc) rc = score_predictions(c, y, f, binary, err);
+    if (!rc && !boot) rc = fairness_slices(c, a, y, f, binary, err);
 done:
     carta_free(labels);
     carta_free(group);

@@ -238,6 +238,10 @@ static int build_card(run_state *s, const char *config_sha, carta_error *err)
     in.models = models;
     in.n_models = s->n_models;
     in.validation_json = keep[nk++] = json_member_text(s->resolved, "validation");
+    const char *fair[8];
+    int validated = 0;
+    for (size_t m = 0; m < s->n_models; m++) validated |= s->models[m].splits != NULL;
+    in.fairness_attributes = (carta_card_strings){ fair, validated ? fairness_attributes(s->an.table, fair) : 0 };
     in.seed = c->seed;
     in.config_sha256 = config_sha;
     carta_sha256 h;

@@ -173,9 +173,11 @@ Test(card_html, renders_the_binary_reference_card)
 Test(card_html, renders_the_survival_reference_card)
 {
     char *html = render("models/cdisc_pilot_gbm/card.json");
-    /* Cox forest plot of hazard ratios and the xgboost gain bars; the validation has no curves
-       and no per-slice metrics. */
-    check_page(html, 2);
+    /* Cox forest plot of hazard ratios and the xgboost gain bars; the validation has no curves,
+       and each of the two models has a per-slice plot of its fairness slices (SEX, AGE). */
+    check_page(html, 2 + 2);
+    cr_assert_eq(count(html, "<title>Performance per slice</title>"), 2);
+    cr_assert_eq(count(html, ">SEX=F</text>"), 2);
     cr_assert_eq(count(html, "<title>Forest plot of hazard ratios</title>"), 1);
     /* Each term's row: its name at the left, "HR (lower to upper)" at the right (4 significant
        digits), from the card's own values. */
