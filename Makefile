@@ -82,7 +82,7 @@ check: test
 demo: all
 	$(B)/carta simulate -q --force data/synth
 	$(B)/carta run --force configs/crs_severe.json
-	@echo "demo: the model card is models/crs_severe/card.md"
+	@echo "demo: the model card is models/crs_severe/card.html (and card.md, card.json)"
 
 # The reference runs in models/ (one per example config whose data is here). `make test`
 # re-verifies them, so a change that moves a published number fails until they are refreshed on
