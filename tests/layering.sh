@@ -9,7 +9,7 @@ declare -A rank=([util]=0 [load]=1 [validate]=2 [harmonize]=3 [cohort]=4 [design
 # Which stage each public header belongs to.
 declare -A owner=(
   [error.h]=util [alloc.h]=util [numfmt.h]=util [fs.h]=util [carta.h]=util [sha256.h]=util
-  [rng.h]=util [sort.h]=util [json.h]=util [jsonw.h]=util [strutil.h]=util [progress.h]=util
+  [rng.h]=util [sort.h]=util [json.h]=util [jsonw.h]=util [csvout.h]=util [strutil.h]=util [progress.h]=util
   [table.h]=load [load.h]=load [csv.h]=load [xpt.h]=load [dsjson.h]=load
   [validate.h]=validate [schema.h]=validate
   [harmonize.h]=harmonize [simulate.h]=harmonize [expr.h]=cohort [cohort.h]=cohort [surv.h]=cohort

@@ -22,6 +22,7 @@
 #include <carta/fs.h>
 #include <carta/gbm.h>
 #include <carta/load.h>
+#include <carta/csvout.h>
 #include <carta/numfmt.h>
 
 #include <cjson/cJSON.h>
@@ -29,27 +30,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static void csv_field(FILE *fp, const char *s)
-{
-    if (!s) return;
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, fp);
-        return;
-    }
-    putc('"', fp);
-    for (; *s; s++) {
-        if (*s == '"') putc('"', fp);
-        putc(*s, fp);
-    }
-    putc('"', fp);
-}
-
-static void csv_number(FILE *fp, double x)
-{
-    char buf[40];
-    if (!isnan(x)) fputs(carta_numfmt(x, buf, sizeof buf), fp);
-}
 
 static int read_in(const char *dir, const char *name, char **text, size_t *len, carta_error *err)
 {
@@ -353,14 +333,14 @@ int carta_predict_write(const char *model_dir, const char *data_path, const char
     size_t nin = carta_table_nrows(t), i = 0;
     for (size_t r = 0; r < nin; r++) {
         int kept = i < dm->x.n && dm->rows[i] == r;
-        if (study) { csv_field(fp, carta_column_str(study, r)); putc(',', fp); }
-        if (subj) { csv_field(fp, carta_column_str(subj, r)); putc(',', fp); }
+        if (study) { carta_csv_write_text(fp, carta_column_str(study, r)); putc(',', fp); }
+        if (subj) { carta_csv_write_text(fp, carta_column_str(subj, r)); putc(',', fp); }
         fprintf(fp, "%zu,", r + 1);
-        if (kept) csv_number(fp, s.pred[i]);
-        if (s.has_lp) { putc(',', fp); if (kept) csv_number(fp, s.lp[i]); }
+        if (kept) carta_csv_write_number(fp, s.pred[i]);
+        if (s.has_lp) { putc(',', fp); if (kept) carta_csv_write_number(fp, s.lp[i]); }
         for (size_t k = 0; k < s.n_times; k++) {
             putc(',', fp);
-            if (kept) csv_number(fp, s.surv[i * s.n_times + k]);
+            if (kept) carta_csv_write_number(fp, s.surv[i * s.n_times + k]);
         }
         putc(',', fp);
         if (!kept) write_note(fp, d, t, r);

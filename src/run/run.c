@@ -13,6 +13,7 @@
 #include <carta/fs.h>
 #include <carta/jsonw.h>
 #include <carta/load.h>
+#include <carta/csvout.h>
 #include <carta/numfmt.h>
 #include <carta/sha256.h>
 
@@ -305,27 +306,6 @@ static int write_text(const char *dir, const char *name, const char *text, size_
     return rc;
 }
 
-static void csv_field(FILE *fp, const char *s)
-{
-    if (!s) return;
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, fp);
-        return;
-    }
-    putc('"', fp);
-    for (; *s; s++) {
-        if (*s == '"') putc('"', fp);
-        putc(*s, fp);
-    }
-    putc('"', fp);
-}
-
-static void csv_number(FILE *fp, double x)
-{
-    char buf[40];
-    if (!isnan(x)) fputs(carta_numfmt(x, buf, sizeof buf), fp);
-}
-
 /* predictions.csv: one row per subject and predictive model: keys, the full-data prediction,
    the out-of-fold prediction and the split that made it. */
 static int write_predictions(const run_state *s, const char *dir, carta_error *err)
@@ -343,17 +323,17 @@ static int write_predictions(const run_state *s, const char *dir, carta_error *e
         if (!f->full) continue;
         for (size_t i = 0; i < carta_table_nrows(t); i++) {
             if (isnan(f->full[i]) && isnan(f->oof[i])) continue;
-            if (study && study->type == CARTA_STR) csv_field(out.fp, carta_column_str(study, i));
+            if (study && study->type == CARTA_STR) carta_csv_write_text(out.fp, carta_column_str(study, i));
             putc(',', out.fp);
-            if (subj && subj->type == CARTA_STR) csv_field(out.fp, carta_column_str(subj, i));
+            if (subj && subj->type == CARTA_STR) carta_csv_write_text(out.fp, carta_column_str(subj, i));
             fprintf(out.fp, ",%zu,", i + 1);
-            csv_field(out.fp, f->cfg->name);
+            carta_csv_write_text(out.fp, f->cfg->name);
             putc(',', out.fp);
-            csv_number(out.fp, f->full[i]);
+            carta_csv_write_number(out.fp, f->full[i]);
             putc(',', out.fp);
-            csv_number(out.fp, f->oof[i]);
+            carta_csv_write_number(out.fp, f->oof[i]);
             putc(',', out.fp);
-            csv_field(out.fp, f->oof_split ? f->oof_split[i] : NULL);
+            carta_csv_write_text(out.fp, f->oof_split ? f->oof_split[i] : NULL);
             putc('\n', out.fp);
         }
     }
@@ -393,12 +373,12 @@ static int write_artifacts(const run_state *s, const char *dir, carta_error *err
             carta_free(path);
             if (rc) break;
             fputs("term,coef\n(Intercept),", out.fp);
-            csv_number(out.fp, f->glmnet->intercept[0]);
+            carta_csv_write_number(out.fp, f->glmnet->intercept[0]);
             putc('\n', out.fp);
             for (size_t j = 0; j < f->glmnet->p; j++) {
-                csv_field(out.fp, f->glmnet->names[j]);
+                carta_csv_write_text(out.fp, f->glmnet->names[j]);
                 putc(',', out.fp);
-                csv_number(out.fp, f->glmnet->coef[j]);
+                carta_csv_write_number(out.fp, f->glmnet->coef[j]);
                 putc('\n', out.fp);
             }
             rc = carta_out_commit(&out, err);
@@ -413,11 +393,11 @@ static int write_artifacts(const run_state *s, const char *dir, carta_error *err
             fputs("term,coef,se\n", out.fp);
             size_t p = f->cox ? f->cox->p : f->logistic->p;
             for (size_t j = 0; j < p; j++) {
-                csv_field(out.fp, f->cox ? f->cox->terms[j].term : f->logistic->terms[j].term);
+                carta_csv_write_text(out.fp, f->cox ? f->cox->terms[j].term : f->logistic->terms[j].term);
                 putc(',', out.fp);
-                csv_number(out.fp, f->cox ? f->cox->terms[j].coef : f->logistic->terms[j].coef);
+                carta_csv_write_number(out.fp, f->cox ? f->cox->terms[j].coef : f->logistic->terms[j].coef);
                 putc(',', out.fp);
-                csv_number(out.fp, f->cox ? f->cox->terms[j].se : f->logistic->terms[j].se);
+                carta_csv_write_number(out.fp, f->cox ? f->cox->terms[j].se : f->logistic->terms[j].se);
                 putc('\n', out.fp);
             }
             rc = carta_out_commit(&out, err);

@@ -249,3 +249,24 @@ Test(jsonw, suppresses_small_counts)
     cr_expect_str_eq(text, "[0,\"<5\",\"<5\",5,12,2.5,-3,3]");
     carta_jsonw_free(w);
 }
+
+#include <carta/csvout.h>
+
+Test(csvout, quotes_only_when_needed_and_writes_exact_numbers)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *fp = open_memstream(&buf, &len);
+    carta_csv_write_text(fp, "plain");
+    putc('|', fp);
+    carta_csv_write_text(fp, "a,b \"q\"");
+    putc('|', fp);
+    carta_csv_write_text(fp, NULL);
+    putc('|', fp);
+    carta_csv_write_number(fp, 0.1 + 0.2);
+    putc('|', fp);
+    carta_csv_write_number(fp, NAN);
+    fclose(fp);
+    cr_expect_str_eq(buf, "plain|\"a,b \"\"q\"\"\"||0.30000000000000004|");
+    free(buf);
+}
