@@ -340,6 +340,35 @@ static int write_predictions(const run_state *s, const char *dir, carta_error *e
     return carta_out_commit(&out, err);
 }
 
+/* <model>.coefficients.csv: term, coef, se for Cox, logistic and elastic-net models (an elastic
+   net has no standard errors: the column is empty). One layout, so the notebook reads all. */
+static int write_coefficients(const char *dir, const fitted_model *f, carta_error *err)
+{
+    char name[256];
+    snprintf(name, sizeof name, "%s.coefficients.csv", f->cfg->name);
+    char *path = carta_path_resolve(dir, name);
+    carta_out out;
+    if (!path) return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+    int rc = carta_out_open(&out, path, 1, err);
+    carta_free(path);
+    if (rc) return rc;
+    fputs("term,coef,se\n", out.fp);
+    const carta_glmnet_path *g = f->glmnet;
+    size_t p = g ? g->p + 1 : f->cox ? f->cox->p : f->logistic->p;
+    for (size_t j = 0; j < p; j++) {
+        const char *term = g ? (j ? g->names[j - 1] : "(Intercept)") : f->cox ? f->cox->terms[j].term : f->logistic->terms[j].term;
+        double coef = g ? (j ? g->coef[j - 1] : g->intercept[0]) : f->cox ? f->cox->terms[j].coef : f->logistic->terms[j].coef;
+        double se = g ? (double)NAN : f->cox ? f->cox->terms[j].se : f->logistic->terms[j].se;
+        carta_csv_write_text(out.fp, term);
+        putc(',', out.fp);
+        carta_csv_write_number(out.fp, coef);
+        putc(',', out.fp);
+        carta_csv_write_number(out.fp, se);
+        putc('\n', out.fp);
+    }
+    return carta_out_commit(&out, err);
+}
+
 /* Saved models: the fitted design, xgboost JSON, coefficient tables. */
 static int write_artifacts(const run_state *s, const char *dir, carta_error *err)
 {
@@ -364,43 +393,8 @@ static int write_artifacts(const run_state *s, const char *dir, carta_error *err
             snprintf(name, sizeof name, "%s.xgboost.json", f->cfg->name);
             rc = write_text(dir, name, json, len, err);
             carta_free(json);
-        } else if (f->glmnet) {
-            snprintf(name, sizeof name, "%s.coefficients.csv", f->cfg->name);
-            char *path = carta_path_resolve(dir, name);
-            carta_out out;
-            if (!path) { rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory"); break; }
-            rc = carta_out_open(&out, path, 1, err);
-            carta_free(path);
-            if (rc) break;
-            fputs("term,coef\n(Intercept),", out.fp);
-            carta_csv_write_number(out.fp, f->glmnet->intercept[0]);
-            putc('\n', out.fp);
-            for (size_t j = 0; j < f->glmnet->p; j++) {
-                carta_csv_write_text(out.fp, f->glmnet->names[j]);
-                putc(',', out.fp);
-                carta_csv_write_number(out.fp, f->glmnet->coef[j]);
-                putc('\n', out.fp);
-            }
-            rc = carta_out_commit(&out, err);
-        } else if (f->cox || f->logistic) {
-            snprintf(name, sizeof name, "%s.coefficients.csv", f->cfg->name);
-            char *path = carta_path_resolve(dir, name);
-            carta_out out;
-            if (!path) { rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory"); break; }
-            rc = carta_out_open(&out, path, 1, err);
-            carta_free(path);
-            if (rc) break;
-            fputs("term,coef,se\n", out.fp);
-            size_t p = f->cox ? f->cox->p : f->logistic->p;
-            for (size_t j = 0; j < p; j++) {
-                carta_csv_write_text(out.fp, f->cox ? f->cox->terms[j].term : f->logistic->terms[j].term);
-                putc(',', out.fp);
-                carta_csv_write_number(out.fp, f->cox ? f->cox->terms[j].coef : f->logistic->terms[j].coef);
-                putc(',', out.fp);
-                carta_csv_write_number(out.fp, f->cox ? f->cox->terms[j].se : f->logistic->terms[j].se);
-                putc('\n', out.fp);
-            }
-            rc = carta_out_commit(&out, err);
+        } else if (f->glmnet || f->cox || f->logistic) {
+            rc = write_coefficients(dir, f, err);
         }
     }
     return rc;

@@ -63,6 +63,9 @@ c["output"] = "../runs/enet"
 json.dump(c, open(sys.argv[2], "w"))
 PY
 "$CARTA" run -q enet.json || fail "run with elastic-net models"
+# One coefficient-table layout for every model (the exported notebook reads the se column).
+[ "$(head -1 ../runs/enet/tiny.coefficients.csv)" = "term,coef,se" ] || fail "elastic-net coefficient table layout"
+[ "$(head -1 ../runs/enet/logit.coefficients.csv)" = "term,coef,se" ] || fail "logistic coefficient table layout"
 python3 - ../runs/enet/card.json <<'PY' || fail "elastic-net coefficients"
 import json, sys
 m = {x["name"]: x["result"] for x in json.load(open(sys.argv[1]))["models"]}
