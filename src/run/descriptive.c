@@ -10,8 +10,7 @@
 #include <carta/logrank.h>
 
 #include <math.h>
-#include <stdarg.h>
-#include <carta/numfmt.h>
+#include <carta/csvout.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -29,52 +28,27 @@ static void counts(carta_jsonw *w, const char *key, const double *v, size_t n, l
     carta_jsonw_end_array(w);
 }
 
-/* A growing text buffer for the curve tables (CSV, counts as they are: the run folder is not the
-   card, and these are per-time aggregates, not patient rows). */
-typedef struct csv_text {
-    char *s;
-    size_t n, cap;
-    int oom;
-} csv_text;
-
-static void put(csv_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void put(csv_text *t, const char *fmt, ...)
+/* The curve tables are written as CSV into a memory stream (counts as they are: the run folder
+   is not the card, and these are per-time aggregates, not patient rows). */
+static FILE *csv_begin(char **buf, size_t *len)
 {
-    va_list ap;
-    va_start(ap, fmt);
-    int k = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (t->oom || k < 0) return;
-    if (t->n + (size_t)k + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap * 2 : 4096;
-        while (cap < t->n + (size_t)k + 1) cap *= 2;
-        char *s = carta_realloc(t->s, cap);
-        if (!s) { t->oom = 1; return; }
-        t->s = s;
-        t->cap = cap;
-    }
-    va_start(ap, fmt);
-    vsnprintf(t->s + t->n, (size_t)k + 1, fmt, ap);
-    va_end(ap);
-    t->n += (size_t)k;
+    *buf = NULL;
+    *len = 0;
+    return open_memstream(buf, len);
 }
 
-static void put_num(csv_text *t, double x)
+/* Closes the stream (which is when *buf becomes final); the text goes to *out (carta_free) or
+   CARTA_ENOMEM. */
+static int csv_end(FILE *fp, char **buf, char **out, carta_error *err)
 {
-    char b[40];
-    if (!isnan(x)) put(t, "%s", carta_numfmt(x, b, sizeof b));
-}
-
-/* Quotes a label for CSV when it holds a comma or a quote. */
-static void put_label(csv_text *t, const char *s)
-{
-    if (!strpbrk(s, ",\"\n")) {
-        put(t, "%s", s);
-        return;
+    int bad = !fp || ferror(fp);
+    if (fp && fclose(fp) != 0) bad = 1;
+    if (bad || !*buf) {
+        carta_free(*buf);
+        return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory for a curve table");
     }
-    put(t, "\"");
-    for (; *s; s++) put(t, *s == '"' ? "\"\"" : "%c", *s);
-    put(t, "\"");
+    *out = *buf;
+    return CARTA_OK;
 }
 
 static int km_conf(carta_cfg_conf_type t)
@@ -165,27 +139,26 @@ static int fit_km(const carta_config *c, const carta_cfg_model *m, const carta_o
     int rc = carta_km_fit(&s, &y->surv, &r, err);
     if (!rc) write_km(w, r, c->card.small_count_threshold);
     if (!rc) {
-        csv_text t = { 0 };
-        put(&t, "group,time,n_risk,n_event,n_censor,surv,std_err,lower,upper,cumhaz,cumhaz_se\n");
-        for (size_t g = 0; g < r->n_curves; g++) {
-            const carta_km_curve *cv = &r->curves[g];
-            for (size_t i = 0; i < cv->n_rows; i++) {
-                const double v[] = { cv->time[i], cv->n_risk[i], cv->n_event[i], cv->n_censor[i], cv->surv[i], cv->std_err[i],
-                                     cv->lower[i], cv->upper[i], cv->cumhaz[i], cv->cumhaz_se[i] };
-                put_label(&t, cv->label);
-                for (size_t j = 0; j < sizeof v / sizeof v[0]; j++) {
-                    put(&t, ",");
-                    put_num(&t, v[j]);
+        char *buf;
+        size_t len;
+        FILE *fp = csv_begin(&buf, &len);
+        if (fp) {
+            fputs("group,time,n_risk,n_event,n_censor,surv,std_err,lower,upper,cumhaz,cumhaz_se\n", fp);
+            for (size_t g = 0; g < r->n_curves; g++) {
+                const carta_km_curve *cv = &r->curves[g];
+                for (size_t i = 0; i < cv->n_rows; i++) {
+                    const double v[] = { cv->time[i], cv->n_risk[i], cv->n_event[i], cv->n_censor[i], cv->surv[i],
+                                         cv->std_err[i], cv->lower[i], cv->upper[i], cv->cumhaz[i], cv->cumhaz_se[i] };
+                    carta_csv_write_text(fp, cv->label);
+                    for (size_t j = 0; j < sizeof v / sizeof v[0]; j++) {
+                        putc(',', fp);
+                        carta_csv_write_number(fp, v[j]);
+                    }
+                    putc('\n', fp);
                 }
-                put(&t, "\n");
             }
         }
-        if (t.oom) {
-            carta_free(t.s);
-            rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
-        } else {
-            *curves = t.s;
-        }
+        rc = csv_end(fp, &buf, curves, err);
     }
     carta_km_result_free(r);
     return rc;
@@ -280,30 +253,29 @@ static int fit_cif(const carta_cfg_model *m, const carta_outcome *y, carta_jsonw
     }
     carta_jsonw_end_array(w);
     carta_jsonw_end_object(w);
-    csv_text t = { 0 };
-    put(&t, "cause,group,time,cif,std_err,lower,upper\n");
-    for (size_t k = 0; k < r->n_causes; k++)
-        for (size_t g = 0; g < r->causes[k].n_curves; g++) {
-            const carta_cif_curve *cv = &r->causes[k].curves[g];
-            for (size_t i = 0; i < cv->n_rows; i++) {
-                put_label(&t, r->causes[k].cause);
-                put(&t, ",");
-                put_label(&t, cv->label);
-                const double v[] = { cv->time[i], cv->cif[i], cv->std_err[i], cv->lower[i], cv->upper[i] };
-                for (size_t j = 0; j < 5; j++) {
-                    put(&t, ",");
-                    put_num(&t, v[j]);
+    char *buf;
+    size_t len;
+    FILE *fp = csv_begin(&buf, &len);
+    if (fp) {
+        fputs("cause,group,time,cif,std_err,lower,upper\n", fp);
+        for (size_t k = 0; k < r->n_causes; k++)
+            for (size_t g = 0; g < r->causes[k].n_curves; g++) {
+                const carta_cif_curve *cv = &r->causes[k].curves[g];
+                for (size_t i = 0; i < cv->n_rows; i++) {
+                    carta_csv_write_text(fp, r->causes[k].cause);
+                    putc(',', fp);
+                    carta_csv_write_text(fp, cv->label);
+                    const double v[] = { cv->time[i], cv->cif[i], cv->std_err[i], cv->lower[i], cv->upper[i] };
+                    for (size_t j = 0; j < 5; j++) {
+                        putc(',', fp);
+                        carta_csv_write_number(fp, v[j]);
+                    }
+                    putc('\n', fp);
                 }
-                put(&t, "\n");
             }
-        }
-    carta_cif_result_free(r);
-    if (t.oom) {
-        carta_free(t.s);
-        return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
     }
-    *curves = t.s;
-    return CARTA_OK;
+    carta_cif_result_free(r);
+    return csv_end(fp, &buf, curves, err);
 }
 
 int fit_descriptive(const carta_config *c, const analysis *a, const carta_cfg_model *m, fitted_model *f,

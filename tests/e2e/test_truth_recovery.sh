@@ -13,6 +13,10 @@ sed -e "s|\.\./data/synth/|../synth/|" -e "s|\.\./data-schemas/|$root/data-schem
     -e 's|"output": "../models/os_by_product"|"output": "../run"|' \
     -e 's|"validation": { "scheme": "kfold", "folds": 5 },||' configs/os_by_product.json > "$work/configs/os.json"
 "$CARTA" run -q "$work/configs/os.json" || fail run
+# The Kaplan-Meier curve table beside the card: a header and one row per product and time.
+[ "$(head -1 "$work/run/km_product.curves.csv")" = "group,time,n_risk,n_event,n_censor,surv,std_err,lower,upper,cumhaz,cumhaz_se" ] ||
+  fail "km_product.curves.csv missing or malformed"
+[ "$(cut -d, -f1 "$work/run/km_product.curves.csv" | sort -u | grep -c '^PRODUCT=')" = 7 ] || fail "curve table lacks a product"
 python3 - "$work/run/card.json" "$work/synth/truth.json" <<'PY' || exit 1
 import json, sys
 card, truth = json.load(open(sys.argv[1])), json.load(open(sys.argv[2]))
