@@ -233,7 +233,11 @@ int analysis_build(const carta_config *c, const carta_dataset *d, analysis *a, c
     }
     if ((rc = add_features(c, d, subj->cfg->name, a, err))) return rc;
     if (ae_outcome && (rc = add_binary_event(c, d, a, err))) return rc;
-    if (c->where && (rc = carta_cohort_where(a->cohort, c->where, "/cohort/where", err))) return rc;
+    if (c->where && (rc = carta_cohort_where(a->cohort, c->where, "/cohort/where", err))) {
+        /* The expression is the config's: name the config file before its JSON pointer. */
+        if (rc == CARTA_ECONFIG) carta_error_prefix(err, "%s: ", c->file);
+        return rc;
+    }
     if ((rc = carta_cohort_table(a->cohort, &a->table, err))) return rc;
 
     if (!a->outcome_definition) {
