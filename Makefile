@@ -99,11 +99,17 @@ refresh-models: all
 	@for m in $(REFERENCE_RUNS); do $(B)/carta run -q --force configs/$$m.json || exit 1; \
 	  $(B)/carta export-notebook --force models/$$m || exit 1; done
 
+# A picture of the severe-CRS card for README (needs Debian's chromium; not part of make test).
+screenshot:
+	tools/card_screenshot.sh models/crs_severe/card.html docs/card.png
+
 bench: all $(BENCHES)
 	tests/bench/run.sh $(B)
 
 # Regenerates the reference values from R (and other peers); needs r-base-core, r-cran-survival,
-# r-cran-cmprsk, r-cran-jsonlite. Never run by `make test`.
+# r-cran-cmprsk, r-cran-jsonlite, r-cran-glmnet, r-cran-metafor, r-cran-riskregression, r-cran-pec,
+# r-cran-proc, r-cran-rms, r-cran-brglm2, r-cran-foreign. Never run
+# by `make test`.
 references:
 	@for s in tests/reference/*/make_*.R; do echo "Rscript $$s"; (cd $$(dirname $$s) && Rscript $$(basename $$s)) || exit 1; done
 
@@ -135,5 +141,5 @@ deps-check:
 clean:
 	rm -rf build
 
-.PHONY: demo verify-models refresh-models all unit e2e test check bench references install deps deps-check clean
+.PHONY: demo screenshot verify-models refresh-models all unit e2e test check bench references install deps deps-check clean
 -include $(LIBOBJ:.o=.d) $(TESTOBJ:.o=.d) $(B)/main.d

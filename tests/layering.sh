@@ -14,7 +14,7 @@ declare -A owner=(
   [validate.h]=validate [schema.h]=validate
   [harmonize.h]=harmonize [simulate.h]=harmonize [expr.h]=cohort [cohort.h]=cohort [surv.h]=cohort
   [design.h]=design [matrix.h]=design
-  [km.h]=fit [glmnet.h]=fit [survsort.h]=fit [concordance.h]=fit [logrank.h]=fit [cif.h]=fit [cox.h]=fit [logistic.h]=fit [gbm.h]=fit [glmnet.h]=fit
+  [km.h]=fit [survpred.h]=fit [glmnet.h]=fit [survsort.h]=fit [concordance.h]=fit [logrank.h]=fit [cif.h]=fit [cox.h]=fit [logistic.h]=fit [gbm.h]=fit [glmnet.h]=fit
   [evaluate.h]=evaluate [survmetrics.h]=evaluate [metrics.h]=evaluate [split.h]=evaluate
   [report.h]=report [svg.h]=report [export.h]=report [card.h]=report [svg.h]=report
 )

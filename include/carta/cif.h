@@ -48,11 +48,15 @@ void carta_cif_spec_default(carta_cif_spec *spec);
 int carta_cif_spec_check(const carta_cif_spec *spec, carta_error *err);
 
 /* Fits the cumulative incidence of causes 1..d->n_causes (status 0 = censored) in each group of d;
-   Gray's test is stratified by d->strata and needs unweighted data (cmprsk has no weights; with
-   weights has_gray = 0). d is borrowed; *out is new on success (carta_cif_result_free).
-   Errors: CARTA_EDATA for a bad row (see survsort.h), (start, stop] data (not supported),
-   n_causes < 1; CARTA_ENOMEM. A group with no rows gives curves with no rows and is left out of
-   Gray's test (as cuminc drops empty groups). */
+   with d->start, (start, stop] data (delayed entry; the risk set at t is start < t <= stop; the
+   standard errors cluster the rows by d->id, as R's multi-state survfit with id, or treat each
+   row as its own subject when d->id is NULL). Gray's test is stratified by
+   d->strata and needs unweighted right-censored data (cmprsk has no weights; with weights
+   has_gray = 0). d is borrowed; *out is new on success (carta_cif_result_free).
+   Errors: CARTA_EDATA for a bad row (see survsort.h), n_causes < 1, or (start, stop] data with
+   gray = 1 and two or more groups with rows (cmprsk::cuminc has no delayed entry: set gray = 0
+   for the curves alone); CARTA_ENOMEM. A group with no rows gives curves with no rows and is left
+   out of Gray's test (as cuminc drops empty groups). */
 int carta_cif_fit(const carta_cif_spec *spec, const carta_surv_data *d, carta_cif_result **out,
                   carta_error *err);
 

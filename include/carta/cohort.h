@@ -6,6 +6,7 @@
    Typical use (the config stage fills the spec structs; every spec pointer is borrowed):
        carta_cohort *c;
        carta_cohort_new(adsl, NULL, &policy, &c, &err);            // subjects; keys STUDYID, USUBJID
+                                        // (or carta_cohort_adopt: the cohort takes adsl, no copy)
        carta_cohort_join(c, adtte, &join, &err);                   // or carta_cohort_reduce(...)
        carta_cohort_reduce(c, adlb, &baseline_ldh, &err);
        carta_cohort_derive(c, &easix, &err);
@@ -76,8 +77,9 @@ typedef struct carta_flow {
 
 typedef struct carta_cohort carta_cohort;
 
-/* Starts a cohort from the subject table (ADSL; one row per subject): copies it, builds the key
-   index (hashing; O(n)), and records the first flow step. keys NULL = STUDYID, USUBJID; keys
+/* Starts a cohort from the subject table (ADSL; one row per subject): copies it (subjects stays
+   the caller's, unchanged), builds the key index (hashing; O(n)), and records the first flow
+   step. keys NULL = STUDYID, USUBJID; keys
    with subject NULL = no keys (a single-table analysis: joins and reductions are then
    errors). policy NULL = all errors; only policy->duplicate is used here. source names the
    table in messages and the flow ("adsl"); NULL = the table's source.
@@ -85,6 +87,14 @@ typedef struct carta_cohort carta_cohort;
    their count and the first few; CARTA_ENOMEM. *out is set only on success. */
 int carta_cohort_new(const carta_table *subjects, const char *source, const carta_cohort_keys *keys,
                      const carta_key_policy *policy, carta_cohort **out, carta_error *err);
+
+/* As carta_cohort_new, but without the copy: on success the cohort takes ownership of subjects,
+   adds its columns to it and compacts it (it becomes the analysis table), and frees it in
+   carta_cohort_free; the caller must not use or free subjects afterwards (read the analysis
+   table through carta_cohort_table). On error subjects is still the caller's, unchanged. For a
+   caller that has no further use for the loaded subject table: it saves one copy of it. */
+int carta_cohort_adopt(carta_table *subjects, const char *source, const carta_cohort_keys *keys,
+                       const carta_key_policy *policy, carta_cohort **out, carta_error *err);
 
 /* Frees a cohort and everything it owns (the analysis table and the flow included); NULL is a no-op. */
 void carta_cohort_free(carta_cohort *c);
@@ -215,7 +225,13 @@ int carta_cohort_exclude(carta_cohort *c, const uint8_t *keep, const char *descr
 
 /* The analysis table: the remaining subjects, in subject-table order, with the subject table's
    columns and every added column. Owned by the cohort; valid until the next call that changes
-   the cohort. Building it after exclusions copies the remaining rows once. CARTA_ENOMEM. */
+   the cohort. After exclusions the cohort's table is compacted to the remaining rows in place
+   of a copy: column by column, each old column freed once its kept rows are copied, so the
+   peak is the table plus one column (string columns then hold only the levels still present).
+   Joins, reductions and filters may follow; records of subjects who left are still recognised
+   (they are not orphans). Errors: CARTA_ENOMEM; when it happens after the compaction started,
+   the cohort is lost: every later call but carta_cohort_flow, carta_cohort_n and
+   carta_cohort_free returns CARTA_ENOMEM (nothing leaks; free it). */
 int carta_cohort_table(carta_cohort *c, const carta_table **out, carta_error *err);
 
 /* The flow so far (owned by the cohort). */
@@ -244,7 +260,7 @@ typedef struct carta_outcome_spec {
     const char *name;              /* JSON pointer of the outcome in messages ("/outcome"); NULL = "outcome" */
     const char *event;             /* BINARY, SURVIVAL: condition over the analysis table */
     const char *time;              /* SURVIVAL, COMPETING: time (stop) column, numeric */
-    const char *start;             /* SURVIVAL: start column of (start, stop] rows, or NULL */
+    const char *start;             /* SURVIVAL, COMPETING: start column of (start, stop] rows, or NULL */
     const char *id;                /* subject id column of (start, stop] rows (required with start) */
     const char *cause;             /* COMPETING: column whose values name the causes */
     const char *censor;            /* COMPETING: the value of cause meaning censored (required) */

@@ -17,8 +17,11 @@ typedef struct carta_concordance_result {
    shorter survival (a risk score; R's reverse = TRUE, as coxph uses). start, weight, strata and
    cluster may be NULL (no delayed entry, unit weights, one stratum, each row its own cluster);
    the cluster ids (>= 0) group the jackknife terms as R's cluster argument does. All arrays are
-   borrowed (n values each). Errors: CARTA_ENOMEM; CARTA_ENUMERIC when there is no comparable pair
-   (c and se are then NaN and CARTA_OK is returned instead: no pair is not an error). */
+   borrowed (n values each); n is at most UINT32_MAX (the sort carries 32-bit row numbers: a
+   larger n fails with CARTA_ENOMEM). The results do not depend on the order of the rows beyond
+   the rounding of the final sums, and are the same to the bit from run to run. Errors:
+   CARTA_ENOMEM; CARTA_ENUMERIC when there is no comparable pair (c and se are then NaN and
+   CARTA_OK is returned instead: no pair is not an error). */
 int carta_concordance(size_t n, const double *time, const double *start, const int *status,
                       const double *score, const double *weight, const int *strata,
                       const int *cluster, int reverse, carta_concordance_result *out,

@@ -210,8 +210,26 @@ typedef struct carta_cfg_row {
     size_t n;                    /* values in config order */
 } carta_cfg_row;
 
+/* How the elastic-net penalty of a cox or logistic model is set. */
+typedef enum carta_cfg_lambda_rule {
+    CARTA_CFG_LAMBDA_FIXED = 0,  /* the number in `lambda` (NaN = no penalty: plain maximum likelihood) */
+    CARTA_CFG_LAMBDA_CV_MIN,     /* "cv_min": cross-validated, cv.glmnet's lambda.min */
+    CARTA_CFG_LAMBDA_CV_1SE      /* "cv_1se": cross-validated, cv.glmnet's lambda.1se */
+} carta_cfg_lambda_rule;
+
+/* The inner cross-validation that chooses lambda (only with a cv_* rule). */
+typedef struct carta_cfg_lambda_cv {
+    long folds;                  /* >= 3 (as cv.glmnet); default 10 */
+    long nlambda;                /* length of the lambda path; default 100 */
+    double lambda_min_ratio;     /* smallest / largest lambda; NaN = glmnet's default */
+} carta_cfg_lambda_cv;
+
 typedef struct carta_cox_config {
-    carta_cfg_ties ties;         /* default efron (R coxph) */
+    carta_cfg_ties ties;         /* default efron (R coxph); breslow when penalized */
+    double lambda;               /* elastic-net penalty; NaN = none (or chosen by lambda_rule) */
+    double alpha;                /* elastic-net mixing, 1 = lasso, 0 = ridge; default 1 */
+    carta_cfg_lambda_rule lambda_rule; /* default fixed */
+    carta_cfg_lambda_cv lambda_cv;     /* filled in with a cv_* rule */
     carta_cfg_strings strata;    /* default none */
     const char *weights;         /* column, or NULL */
     const char *cluster;         /* column, or NULL; implies robust variance */
@@ -234,6 +252,8 @@ typedef struct carta_logistic_config {
     int firth;                   /* Firth's penalised likelihood; default 0 */
     double lambda;               /* elastic-net penalty; NaN = none (plain maximum likelihood) */
     double alpha;                /* elastic-net mixing, 1 = lasso, 0 = ridge; default 1; used with lambda */
+    carta_cfg_lambda_rule lambda_rule; /* default fixed; cv_* = lambda chosen by cross-validation (lambda NaN) */
+    carta_cfg_lambda_cv lambda_cv;     /* filled in with a cv_* rule */
     const char *weights;         /* column, or NULL */
     const char *offset;          /* expression, or NULL */
     double eps;                  /* converged when every |step| <= eps * (|beta| + 1); default 1e-10 */
@@ -296,7 +316,24 @@ typedef struct carta_cfg_validation {
     double holdout;              /* holdout: test share in (0, 1), default 0.25; else NaN */
     int stratify;                /* kfold, repeated_kfold, holdout: splits keep the event rate; default 1; else 0 */
     double conf_level;           /* metric CIs; default 0.95 */
+    /* Attributes the card's fairness section slices performance by. fairness_default = 1 when
+       validation.fairness is absent or null: SEX, PRODUCT and AGE (cut at 65), each only when the
+       analysis table has it. Otherwise the listed ones (possibly none); a listed column missing
+       from the analysis table is an error. */
+    int fairness_default;
+    const struct carta_cfg_fairness_attr *fairness;
+    size_t n_fairness;           /* at most CARTA_CFG_MAX_FAIRNESS */
 } carta_cfg_validation;
+
+#define CARTA_CFG_MAX_FAIRNESS 16
+
+/* One fairness attribute: a text column (slices = its levels, or the listed ones in that order)
+   or a numeric column cut into intervals [-inf, c1), [c1, c2), ..., [ck, inf). */
+typedef struct carta_cfg_fairness_attr {
+    const char *column;
+    carta_cfg_numbers cuts;      /* numeric column: strictly ascending cut points (>= 1); else empty */
+    carta_cfg_strings levels;    /* text column: levels reported; empty = every level */
+} carta_cfg_fairness_attr;
 
 typedef struct carta_cfg_card {
     const char *intended_use;    /* or NULL */
@@ -364,5 +401,6 @@ const char *carta_cfg_ties_name(carta_cfg_ties t);
 const char *carta_cfg_scheme_name(carta_cfg_scheme s);
 const char *carta_cfg_transform_name(carta_cfg_transform t);
 const char *carta_cfg_derive_name(carta_cfg_derive d);
+const char *carta_cfg_lambda_rule_name(carta_cfg_lambda_rule r); /* "fixed", "cv_min", "cv_1se" */
 
 #endif

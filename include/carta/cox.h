@@ -63,6 +63,11 @@ typedef struct carta_cox_spec {
     int basehaz;           /* 1: baseline cumulative hazard per stratum (default 1) */
     const carta_matrix *newdata; /* rows (same p and column order as x) for predicted survival
                               curves, or NULL. Each row gives one curve per stratum. Borrowed. */
+    const size_t *term_of; /* p: the term (0 .. n_terms - 1) each design column belongs to (a
+                              factor's indicator columns share one), or NULL. With it, cox.zph
+                              also reports one test per term, as R's cox.zph(terms = TRUE).
+                              Borrowed. */
+    size_t n_terms;        /* number of terms when term_of is set */
 } carta_cox_spec;
 
 typedef struct carta_cox_test {
@@ -116,6 +121,10 @@ typedef struct carta_cox_result {
     int zph_transform;
     carta_cox_test *zph_terms;
     carta_cox_test zph_global;
+    /* cox.zph per term (R's terms = TRUE): n_terms tests when spec.term_of is set, else NULL.
+       A term's test uses all its kept columns (df = their number; NaN when all are aliased). */
+    size_t n_zph_by_term;
+    carta_cox_test *zph_by_term;
     size_t n_basehaz;          /* one per stratum with rows; 0 for exact ties */
     carta_cox_basehaz *basehaz;
     size_t n_curves;

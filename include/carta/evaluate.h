@@ -69,4 +69,32 @@ int carta_brier(size_t n, const double *y, const double *p, double conf_level, c
 int carta_calibration(size_t n, const double *y, const double *p, double conf_level, carta_metric *slope,
                       carta_metric *intercept, carta_metric *oe, carta_error *err);
 
+/* ---- Pooling across studies, bootstrap intervals ---- */
+
+/* A random-effects meta-analysis (DerSimonian & Laird, Control Clin Trials 1986;7:177), as R
+   metafor::rma(yi, sei = se, method = "DL"). */
+typedef struct carta_meta_result {
+    size_t k;            /* studies pooled */
+    double estimate, se, lower, upper; /* pooled estimate, its SE and Wald interval */
+    double q, q_df, q_p; /* Cochran's Q, k - 1, and P(chi2_{k-1} >= Q) */
+    double i2;           /* Higgins' I^2 in percent: max(0, (Q - df) / Q) * 100 (0 when Q = 0) */
+    double tau2;         /* between-study variance max(0, (Q - df) / (sum w - sum w^2 / sum w)) */
+} carta_meta_result;
+
+/* Pools k >= 2 estimates est[] with standard errors se[] (> 0, finite). Weights w_i = 1/se_i^2
+   give Q = sum w_i (est_i - fixed)^2; the random-effects weights 1/(se_i^2 + tau2) give the
+   pooled estimate and SE = 1/sqrt(sum of them). Errors: CARTA_EDATA (k < 2, a non-finite
+   estimate, an SE <= 0 or non-finite, conf_level outside (0, 1)). */
+int carta_meta_dl(size_t k, const double *est, const double *se, double conf_level, carta_meta_result *out,
+                  carta_error *err);
+
+/* Percentile bootstrap interval of b replicate values (NaN replicates are left out; the array is
+   not changed): the (1 - conf_level)/2 and (1 + conf_level)/2 quantiles by R's quantile(type = 7)
+   (GSL gsl_stats_quantile_from_sorted_data). *used receives the replicates kept (may be NULL).
+   Limits are NaN when fewer than 2 replicates are usable. CARTA_ENOMEM, CARTA_EDATA for a bad
+   conf_level. */
+int carta_percentile_interval(size_t b, const double *values, double conf_level, double *lower, double *upper,
+                              size_t *used, carta_error *err);
+
+
 #endif

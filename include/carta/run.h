@@ -27,6 +27,7 @@ typedef struct carta_dataset_table {
     carta_schema *schema;         /* NULL when the config names none */
     long first_data_row;          /* 2 for CSV, 1 otherwise (carta/load.h) */
     char sha256[65];              /* of the file's bytes */
+    size_t n_rows, n_cols;        /* set when table was handed to the cohort (table NULL then) */
 } carta_dataset_table;
 
 typedef struct carta_dataset {

@@ -13,7 +13,9 @@
    (0 censored, k = event of cause k), each bucket sorted ascending (stable). Times are held as
    order-preserving 64-bit keys (carta_survsort_key); -0 is stored as +0. With timefix, times
    closer than sqrt(DBL_EPSILON) (absolutely, or relative to the mean distinct time) to the
-   previous distinct time are merged into it, as R's aeqSurv (right-censored data only). */
+   previous distinct time are merged into it, as R's aeqSurv (right-censored data only). The extra
+   memory of the sort is one key per row, scratch for the largest bucket and, for the timefix,
+   at most n/8 candidates of 24 bytes (beyond that a second merge applies the rule in place). */
 typedef struct carta_survsort {
     size_t n_cells, n_groups, n_strata, n_kinds;
     size_t *off;        /* n_cells * n_kinds + 1 offsets into key / w */
@@ -76,5 +78,20 @@ void carta_survsort_at(const carta_survsort *s, carta_survsort_cursor *c, uint64
    standard error of -log p (or of log p), for conf type CARTA_KM_CONF_* and z = the normal
    quantile. Undefined limits (log of 0, log-log at 0 or 1, ...) are NaN, as R's NA. */
 void carta_survsort_confint(int type, double z, double p, double se, double *lo, double *hi);
+
+/* First index of x[0..m-1] (ascending) greater than v (m when none). */
+size_t carta_survsort_upper(const double *x, size_t m, double v);
+
+/* A row's entry (exit = 0) or exit at time index j of a curve, for the infinitesimal jackknife
+   clustered by subject (KM and Aalen-Johansen on (start, stop] data or with ids). */
+typedef struct carta_survsort_event { int id; size_t j, row; int exit; } carta_survsort_event;
+
+/* Fills ev (room for 2 d->n) with the entry and exit of every row of group g (every row when
+   use_group is 0 or d->group is NULL) with non-zero weight, at their indices in the curve's
+   times[0..m-1]: entry = first time after the row's start (0 without start), exit = the row's own
+   time. With d->id the events are sorted by subject, time index, row, entry first; without ids
+   every row is its own subject. Returns the number of events. */
+size_t carta_survsort_subject_events(const carta_surv_data *d, int use_group, size_t g, const double *times,
+                                     size_t m, carta_survsort_event *ev);
 
 #endif

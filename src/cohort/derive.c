@@ -91,6 +91,7 @@ static double hematotox(double plt, double anc, double hb, double crp, double fe
 
 int carta_cohort_derive(carta_cohort *c, const carta_derive_spec *spec, carta_error *err)
 {
+    if (cohort_usable(c, err)) return CARTA_ENOMEM;
     if ((unsigned)spec->kind > CARTA_DERIVE_DAYS_BETWEEN)
         return carta_error_set(err, CARTA_ECONFIG, NULL, "derive: unknown kind %d", (int)spec->kind);
     const derive_def *d = &defs[spec->kind];

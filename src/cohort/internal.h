@@ -11,6 +11,10 @@
 /* A row that matches no subject, and a row whose key is missing. */
 #define ROW_NONE UINT32_MAX
 #define ROW_MISSING_KEY (UINT32_MAX - 1)
+/* The subject of a record is in the subject table but left the cohort and its row was removed
+   when the analysis table was compacted: not an orphan, but there is no wide row. Every index
+   below ROW_GONE is a wide row. */
+#define ROW_GONE (UINT32_MAX - 2)
 
 /* Distinct numeric key values of the subject table, each with a code (open addressing). */
 typedef struct numdict {
@@ -29,19 +33,22 @@ typedef struct subject_index {
 
 struct carta_cohort {
     char *source;            /* the subject table's name */
-    carta_table *wide;       /* every subject-table row, with the added columns */
-    size_t n_all;
+    carta_table *wide;       /* the subject-table rows not yet compacted away, with the added
+                                columns; after carta_cohort_table it holds the kept rows only */
+    size_t n_all;            /* rows of wide */
     uint8_t *keep;           /* per wide row: 1 while the subject is in the cohort */
     size_t n_keep;
     char *study_col;         /* NULL = no study key */
     char *subject_col;       /* NULL = no keys at all */
     numdict study_num, subject_num; /* used when the key column is not a string */
-    subject_index index;
+    subject_index index;     /* key -> wide row, or ROW_GONE for a subject compacted away */
+    carta_table *keys;       /* after the first compaction: the subject table's key columns with
+                                every original row, whose dictionary codes the index uses;
+                                NULL before (the codes are then wide's) */
     uint32_t *match_rows;    /* the last answer of cohort_match, for the table whose keys hash to */
     uint64_t match_hash;     /* match_hash, with match_n rows */
     size_t match_n;
-    carta_table *view;       /* the analysis table after exclusions (NULL while none) */
-    int view_dirty;
+    int lost;                /* a compaction failed half-way: the cohort can only be freed */
     carta_flow flow;
 };
 
@@ -87,7 +94,10 @@ int cohort_new_column(carta_cohort *c, const char *name, carta_type type, carta_
    w (missing where rows[w] == ROW_NONE). Types must match. CARTA_ENOMEM. */
 int cohort_copy_values(carta_column *dst, const carta_column *src, const uint32_t *rows, size_t n);
 
-/* Marks the analysis view stale. */
-void cohort_changed(carta_cohort *c);
+/* CARTA_OK, or CARTA_ENOMEM when an earlier compaction failed and the cohort is unusable. */
+int cohort_usable(const carta_cohort *c, carta_error *err);
+
+/* The table whose key columns the index codes refer to (c->keys after a compaction, else wide). */
+const carta_table *cohort_key_table(const carta_cohort *c);
 
 #endif

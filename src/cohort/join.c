@@ -312,9 +312,11 @@ int cohort_match(carta_cohort *c, const carta_table *t, const char *source, cons
         *out = c->match_rows;
         return CARTA_OK;
     }
-    int rc = keymap_init(&um, carta_table_find(c->wide, c->subject_col), &c->subject_num, uc, source, err);
+    /* The index holds the codes of the original key columns (kept aside after a compaction). */
+    const carta_table *kt = cohort_key_table(c);
+    int rc = keymap_init(&um, carta_table_find(kt, c->subject_col), &c->subject_num, uc, source, err);
     if (rc == CARTA_OK && sc)
-        rc = keymap_init(&sm, carta_table_find(c->wide, c->study_col), &c->study_num, sc, source, err);
+        rc = keymap_init(&sm, carta_table_find(kt, c->study_col), &c->study_num, sc, source, err);
     uint32_t *rows = NULL;
     if (rc == CARTA_OK && !(rows = carta_malloc((n ? n : 1) * sizeof *rows)))
         rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory to match keys");
@@ -454,6 +456,7 @@ static int orphans_of(const carta_cohort *c, const carta_table *t, const uint32_
     keymap um = { .col = uc }, sm = { .col = sc };
     size_t n = carta_table_nrows(t);
     for (size_t r = 0; r < n; r++) {
+        /* ROW_GONE (a subject that left and was compacted away) is not an orphan. */
         if ((sel && !sel[r]) || subj[r] < ROW_MISSING_KEY) continue;
         char buf[260];
         if (subj[r] == ROW_MISSING_KEY) snprintf(buf, sizeof buf, "row %zu (missing key)", r + 1);
@@ -470,7 +473,7 @@ static void pick_one(const carta_cohort *c, const uint32_t *subj, const uint8_t 
                      const double *order)
 {
     for (size_t r = 0; r < n; r++) {
-        if ((sel && !sel[r]) || subj[r] >= ROW_MISSING_KEY) continue;
+        if ((sel && !sel[r]) || subj[r] >= ROW_GONE) continue;
         uint32_t w = subj[r];
         if (!c->keep[w]) continue;
         if (p->src[w] == ROW_NONE) {
@@ -550,6 +553,7 @@ static int apply_policy(carta_cohort *c, const pick *p, const carta_key_policy *
 
 int carta_cohort_join(carta_cohort *c, const carta_table *t, const carta_join_spec *spec, carta_error *err)
 {
+    if (cohort_usable(c, err)) return CARTA_ENOMEM;
     if (!spec->source) return carta_error_set(err, CARTA_ECONFIG, NULL, "join: the table needs a name");
     const char *source = spec->source;
     const char *param_col = spec->param_col ? spec->param_col : "PARAMCD";
@@ -729,6 +733,7 @@ static int chosen_unit(const carta_table *t, const pick *p, size_t n_all, const 
 int carta_cohort_reduce(carta_cohort *c, const carta_table *t, const carta_reduce_spec *spec, carta_error *err)
 {
     const carta_reduce_spec *s = spec;
+    if (cohort_usable(c, err)) return CARTA_ENOMEM;
     if (!s->source || !s->name || !s->name[0])
         return carta_error_set(err, CARTA_ECONFIG, NULL, "reduce: the table and the new column need names");
     if ((s->rule == CARTA_REDUCE_BASELINE || s->rule == CARTA_REDUCE_PARAM) && !s->param) {
@@ -810,7 +815,7 @@ int carta_cohort_reduce(carta_cohort *c, const carta_table *t, const carta_reduc
                 goto done;
             }
             for (size_t r = 0; r < n; r++)
-                day[r] = subj[r] < ROW_MISSING_KEY ? carta_column_number(dc, r) - carta_column_number(rcol, subj[r])
+                day[r] = subj[r] < ROW_GONE ? carta_column_number(dc, r) - carta_column_number(rcol, subj[r])
                                                    : (double)NAN;
         } else {
             const carta_column *dc = need_col(t, s->day_col ? s->day_col : "ASTDY", source, "the study day", err);
@@ -848,7 +853,7 @@ int carta_cohort_reduce(carta_cohort *c, const carta_table *t, const carta_reduc
         /* best = -inf: records seen, none with a value; NaN: no record at all. */
         for (size_t w = 0; w < c->n_all; w++) best[w] = (double)NAN;
         for (size_t r = 0; r < n; r++) {
-            if (!sel[r] || subj[r] >= ROW_MISSING_KEY) continue;
+            if (!sel[r] || subj[r] >= ROW_GONE) continue;
             uint32_t w = subj[r];
             if (isnan(best[w])) best[w] = -INF;
             if (!isnan(val[r]) && val[r] > best[w]) best[w] = val[r];

@@ -657,14 +657,26 @@ int carta_outcome_build(const carta_outcome_spec *spec, const carta_table *t, ca
             rc = oerr(&x, CARTA_ECONFIG, NULL, "a competing-risks outcome needs time, cause and censor");
             break;
         }
+        if (s->start && !s->id) {
+            rc = oerr(&x, CARTA_ECONFIG, NULL, "(start, stop] rows need an id column naming the subject");
+            break;
+        }
         if ((rc = read_times(&x, s->time, "time", &o->time))) break;
+        if (s->start && (rc = read_times(&x, s->start, "start", &o->start))) break;
         if (!(o->status = carta_malloc((n ? n : 1) * sizeof *o->status))) {
             rc = onomem(&x);
             break;
         }
         if ((rc = competing_status(&x, s, o))) break;
-        if (o->n_events == 0)
+        if (o->n_events == 0) {
             rc = oerr(&x, CARTA_EDATA, s->cause, "no events: every row is censored (%s == \"%s\")", s->cause, s->censor);
+            break;
+        }
+        if (s->start) { /* delayed entry (left truncation) for Aalen-Johansen */
+            const char *idc[1] = { s->id };
+            if ((rc = combo_codes(&x, idc, 1, "id", &o->id, NULL, &o->n_ids))) break;
+            rc = check_intervals(&x, o, s->time);
+        }
         break;
     default: rc = oerr(&x, CARTA_ECONFIG, NULL, "unknown outcome type %d", (int)s->type); break;
     }

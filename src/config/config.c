@@ -18,7 +18,6 @@
 
 /* ---- ranges used by several keys ---- */
 static const cfg_range R_OPEN01 = { 0, 1, 1, 1 };     /* (0, 1) */
-static const cfg_range R_UNIT = { 0, 1, 0, 0 };       /* [0, 1] */
 static const cfg_range R_NONNEG = { 0, INFINITY, 0, 0 };
 static const cfg_range R_POS = { 0, INFINITY, 1, 0 };
 static const cfg_range R_TOL = { 0, 1, 1, 1 };         /* convergence tolerances */
@@ -36,10 +35,10 @@ static const char *const CRS_SCALES[] = { "ASTCT", NULL };
 static const char *const COHORT_KEYS[] = { "where", NULL };
 static const char *const OUTCOME_ALL[] = { "type", "id", "table", "paramcd", "time", "event", "start",
     "cause", "censor", "causes", "grade_at_least", "within_days", NULL };
-static const char *const OUTCOME_KEYS[][9] = {
+static const char *const OUTCOME_KEYS[][10] = {
     [CARTA_CFG_OUTCOME_BINARY] = { "type", "id", "table", "paramcd", "event", "grade_at_least", "within_days", NULL },
     [CARTA_CFG_OUTCOME_SURVIVAL] = { "type", "id", "table", "paramcd", "time", "event", "start", NULL },
-    [CARTA_CFG_OUTCOME_COMPETING] = { "type", "id", "table", "paramcd", "time", "cause", "censor", "causes", NULL },
+    [CARTA_CFG_OUTCOME_COMPETING] = { "type", "id", "table", "paramcd", "time", "start", "cause", "censor", "causes", NULL },
 };
 static const char *const FEATURE_KEYS[] = { "name", "type", "reference", "levels", "from", "baseline",
     "transform", "clip", "derive", "args", "pool_rare", NULL };
@@ -47,30 +46,30 @@ static const char *const MISSING_KEYS[] = { "strategy", "indicators", NULL };
 static const char *const MODEL_ALL[] = { "name", "type", "by", "weights", "conf_type", "conf_level", "probs",
     "tau", "times", "ctype", "strata", "rho", "ties", "cluster", "offset", "robust", "eps", "step_tol",
     "toler_chol", "toler_inf", "max_iter", "zph_transform", "residuals", "newdata", "firth", "lambda", "alpha",
-    "max_halving", "params", "rounds", "early_stopping_rounds", "early_stopping_fraction", "shap", NULL };
-static const char *const MODEL_KEYS[][20] = {
+    "max_halving", "params", "rounds", "early_stopping_rounds", "early_stopping_fraction", "shap", "lambda_cv", NULL };
+static const char *const MODEL_KEYS[][24] = {
     [CARTA_CFG_MODEL_KM] = { "name", "type", "by", "weights", "conf_type", "conf_level", "probs", "tau",
                              "times", "ctype", NULL },
     [CARTA_CFG_MODEL_LOGRANK] = { "name", "type", "by", "strata", "rho", NULL },
     [CARTA_CFG_MODEL_CIF] = { "name", "type", "by", "conf_type", "conf_level", "times", NULL },
     [CARTA_CFG_MODEL_COX] = { "name", "type", "ties", "strata", "weights", "cluster", "offset", "robust",
                               "eps", "step_tol", "toler_chol", "toler_inf", "max_iter", "conf_level",
-                              "zph_transform", "residuals", "newdata", NULL },
+                              "zph_transform", "residuals", "newdata", "lambda", "alpha", "lambda_cv", NULL },
     [CARTA_CFG_MODEL_LOGISTIC] = { "name", "type", "firth", "lambda", "alpha", "weights", "offset", "eps",
-                                   "max_iter", "max_halving", "conf_level", NULL },
+                                   "max_iter", "max_halving", "conf_level", "lambda_cv", NULL },
     [CARTA_CFG_MODEL_XGBOOST] = { "name", "type", "params", "rounds", "early_stopping_rounds",
                                   "early_stopping_fraction", "shap", NULL },
 };
 static const char *const VALIDATION_ALL[] = { "scheme", "folds", "repeats", "group", "bootstrap", "holdout",
-    "stratify", "conf_level", NULL };
-static const char *const VALIDATION_KEYS[][7] = {
-    [CARTA_CFG_SCHEME_NONE] = { "scheme", "bootstrap", "conf_level", NULL },
-    [CARTA_CFG_SCHEME_KFOLD] = { "scheme", "folds", "stratify", "bootstrap", "conf_level", NULL },
-    [CARTA_CFG_SCHEME_REPEATED_KFOLD] = { "scheme", "folds", "repeats", "stratify", "bootstrap", "conf_level", NULL },
-    [CARTA_CFG_SCHEME_GROUPED_KFOLD] = { "scheme", "folds", "group", "bootstrap", "conf_level", NULL },
-    [CARTA_CFG_SCHEME_LEAVE_ONE_STUDY_OUT] = { "scheme", "group", "bootstrap", "conf_level", NULL },
-    [CARTA_CFG_SCHEME_HOLDOUT] = { "scheme", "holdout", "stratify", "bootstrap", "conf_level", NULL },
-    [CARTA_CFG_SCHEME_BOOTSTRAP] = { "scheme", "bootstrap", "conf_level", NULL },
+    "stratify", "conf_level", "fairness", NULL };
+static const char *const VALIDATION_KEYS[][10] = {
+    [CARTA_CFG_SCHEME_NONE] = { "scheme", "bootstrap", "conf_level", "fairness", NULL },
+    [CARTA_CFG_SCHEME_KFOLD] = { "scheme", "folds", "stratify", "bootstrap", "conf_level", "fairness", NULL },
+    [CARTA_CFG_SCHEME_REPEATED_KFOLD] = { "scheme", "folds", "repeats", "stratify", "bootstrap", "conf_level", "fairness", NULL },
+    [CARTA_CFG_SCHEME_GROUPED_KFOLD] = { "scheme", "folds", "group", "bootstrap", "conf_level", "fairness", NULL },
+    [CARTA_CFG_SCHEME_LEAVE_ONE_STUDY_OUT] = { "scheme", "group", "bootstrap", "conf_level", "fairness", NULL },
+    [CARTA_CFG_SCHEME_HOLDOUT] = { "scheme", "holdout", "stratify", "bootstrap", "conf_level", "fairness", NULL },
+    [CARTA_CFG_SCHEME_BOOTSTRAP] = { "scheme", "bootstrap", "conf_level", "fairness", NULL },
 };
 static const char *const CARD_KEYS[] = { "intended_use", "users", "out_of_scope", "limitations", "tradeoffs",
     "caveats", "references", "small_count_threshold", NULL };
@@ -635,6 +634,23 @@ static int read_cox(cfg_reader *r, const cJSON *v, carta_cox_config *k)
     k->toler_inf = 1e-5;
     k->max_iter = 20;
     k->conf_level = 0.95;
+    if ((rc = cfg_read_penalty(r, v, &k->lambda, &k->alpha, &k->lambda_rule, &k->lambda_cv))) return rc;
+    if (!isnan(k->lambda) || k->lambda_rule != CARTA_CFG_LAMBDA_FIXED) {
+        /* The elastic-net Cox model (glmnet's) has Breslow ties and no Newton-Raphson options,
+           robust variances, residuals or curves: such keys are errors, not silently ignored. */
+        static const char *const unpenalized_only[] = { "cluster", "robust", "offset", "eps", "step_tol", "toler_chol",
+            "toler_inf", "max_iter", "conf_level", "zph_transform", "residuals", "newdata", NULL };
+        if ((rc = cfg_get_enum(r, v, "ties", cfg_ties_names, 0, &ties))) return rc;
+        if (cJSON_GetObjectItemCaseSensitive(v, "ties") && ties != CARTA_CFG_TIES_BRESLOW)
+            return cfg_fail_key(r, "ties", "the elastic-net Cox model (\"lambda\") handles ties by Breslow's method only "
+                                "(as glmnet); set \"ties\": \"breslow\" or leave it out");
+        for (int j = 0; unpenalized_only[j]; j++)
+            if (cJSON_GetObjectItemCaseSensitive(v, unpenalized_only[j]))
+                return cfg_fail_key(r, unpenalized_only[j], "not available with an elastic-net penalty (\"lambda\"): "
+                                    "only ties, strata, weights, alpha and lambda_cv are");
+        ties = CARTA_CFG_TIES_BRESLOW;
+        zph = CARTA_CFG_ZPH_NONE;
+    }
     if ((rc = cfg_get_enum(r, v, "ties", cfg_ties_names, 0, &ties))) return rc;
     k->ties = (carta_cfg_ties)ties;
     if ((rc = cfg_get_strs(r, v, "strata", 0, 0, &k->strata))) return rc;
@@ -688,17 +704,14 @@ static int read_cox(cfg_reader *r, const cJSON *v, carta_cox_config *k)
 static int read_logistic(cfg_reader *r, const cJSON *v, carta_logistic_config *k)
 {
     int rc;
-    k->lambda = NAN;
-    k->alpha = 1;
     k->eps = 1e-10;
     k->max_iter = 25;
     k->max_halving = 30;
     k->conf_level = 0.95;
     if ((rc = cfg_get_bool(r, v, "firth", 0, &k->firth))) return rc;
-    if ((rc = cfg_get_num(r, v, "lambda", CFG_NULL, &R_NONNEG, &k->lambda))) return rc;
-    if (k->firth && !isnan(k->lambda))
+    if ((rc = cfg_read_penalty(r, v, &k->lambda, &k->alpha, &k->lambda_rule, &k->lambda_cv))) return rc;
+    if (k->firth && (!isnan(k->lambda) || k->lambda_rule != CARTA_CFG_LAMBDA_FIXED))
         return cfg_fail_key(r, "lambda", "Firth's penalty and an elastic-net penalty cannot be combined");
-    if ((rc = cfg_get_num(r, v, "alpha", 0, &R_UNIT, &k->alpha))) return rc;
     if ((rc = cfg_get_str(r, v, "weights", CFG_NULL, &k->weights))) return rc;
     if ((rc = cfg_get_str(r, v, "offset", CFG_NULL, &k->offset))) return rc;
     if ((rc = cfg_get_num(r, v, "eps", 0, &R_TOL, &k->eps))) return rc;
@@ -758,7 +771,12 @@ static int read_model(cfg_reader *r, const cJSON *v, const carta_config *c, cart
     case CARTA_CFG_MODEL_KM: return read_km(r, v, &m->km);
     case CARTA_CFG_MODEL_LOGRANK: return read_logrank(r, v, &m->logrank);
     case CARTA_CFG_MODEL_CIF: return read_cif(r, v, &m->cif);
-    case CARTA_CFG_MODEL_COX: return read_cox(r, v, &m->cox);
+    case CARTA_CFG_MODEL_COX:
+        if ((rc = read_cox(r, v, &m->cox))) return rc;
+        if (c->outcome.start && (!isnan(m->cox.lambda) || m->cox.lambda_rule != CARTA_CFG_LAMBDA_FIXED))
+            return cfg_fail_key(r, "lambda", "the elastic-net Cox model takes right-censored data only, not "
+                                "(start, stop] rows (/outcome/start)");
+        return CARTA_OK;
     case CARTA_CFG_MODEL_LOGISTIC: return read_logistic(r, v, &m->logistic);
     case CARTA_CFG_MODEL_XGBOOST: return read_xgboost(r, v, c->outcome.type, &m->xgboost);
     }
@@ -800,6 +818,8 @@ static int read_validation(cfg_reader *r, const cJSON *root, carta_config *c)
     carta_cfg_validation *v = &c->validation;
     v->holdout = NAN;
     v->conf_level = 0.95;
+    v->fairness_default = 1;
+    v->bootstrap = 200; /* metric intervals where no analytic one exists; optimism under the bootstrap scheme */
     if ((rc = cfg_get_object(r, root, "validation", 0, &o)) || !o) return rc;
     size_t saved = cfg_enter(r, "validation");
     if ((rc = cfg_get_enum(r, o, "scheme", cfg_scheme_names, 0, &scheme))) goto done;
@@ -828,9 +848,9 @@ static int read_validation(cfg_reader *r, const cJSON *root, carta_config *c)
         if ((rc = cfg_get_bool(r, o, "stratify", 0, &v->stratify))) goto done;
     }
     int boot = scheme == CARTA_CFG_SCHEME_BOOTSTRAP;
-    v->bootstrap = boot ? 200 : 0;
     if ((rc = cfg_get_long(r, o, "bootstrap", 0, boot ? 1 : 0, 1000000, &v->bootstrap))) goto done;
-    rc = cfg_get_num(r, o, "conf_level", 0, &R_OPEN01, &v->conf_level);
+    if ((rc = cfg_get_num(r, o, "conf_level", 0, &R_OPEN01, &v->conf_level))) goto done;
+    rc = cfg_read_fairness(r, o, v);
 done:
     cfg_leave(r, saved);
     return rc;

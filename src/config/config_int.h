@@ -51,6 +51,7 @@ extern const char *const cfg_ties_names[];
 extern const char *const cfg_zph_names[];
 extern const char *const cfg_resid_names[];
 extern const char *const cfg_scheme_names[];
+extern const char *const cfg_lambda_rule_names[];
 
 /* ---- the reader: position (JSON pointer) and typed getters with strict checks ---- */
 #include <cjson/cJSON.h>
@@ -104,6 +105,13 @@ int cfg_get_strs(cfg_reader *r, const cJSON *obj, const char *key, int flags, si
 /* An array of numbers in rg, strictly ascending when ascending is set. */
 int cfg_get_nums(cfg_reader *r, const cJSON *obj, const char *key, int flags, const cfg_range *rg,
                  int ascending, carta_cfg_numbers *out);
+
+/* The elastic-net keys of a cox or logistic model v (penalty.c): lambda (a number >= 0, null,
+   "cv_min" or "cv_1se"), alpha and lambda_cv; the defaults are filled in first. */
+int cfg_read_penalty(cfg_reader *r, const cJSON *v, double *lambda, double *alpha,
+                     carta_cfg_lambda_rule *rule, carta_cfg_lambda_cv *cv);
+/* validation.fairness (penalty.c); o is the validation object or NULL. */
+int cfg_read_fairness(cfg_reader *r, const cJSON *o, carta_cfg_validation *v);
 
 /* Reads models[i].params of an xgboost model (obj may be NULL) against the allow-list. */
 int cfg_read_xgboost_params(cfg_reader *r, const cJSON *params, carta_cfg_outcome_type outcome,

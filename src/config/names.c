@@ -18,6 +18,7 @@ const char *const cfg_zph_names[] = { "km", "rank", "identity", "log", "none", N
 const char *const cfg_resid_names[] = { "martingale", "deviance", "score", "schoenfeld", "dfbeta", NULL };
 const char *const cfg_scheme_names[] = { "none", "kfold", "repeated_kfold", "grouped_kfold",
                                          "leave_one_study_out", "holdout", "bootstrap", NULL };
+const char *const cfg_lambda_rule_names[] = { "fixed", "cv_min", "cv_1se", NULL };
 
 /* Index into a table, guarding against values outside the enum. */
 static const char *pick(const char *const *names, size_t n, int i)
@@ -34,3 +35,4 @@ const char *carta_cfg_ties_name(carta_cfg_ties t) { return pick(cfg_ties_names, 
 const char *carta_cfg_scheme_name(carta_cfg_scheme s) { return pick(cfg_scheme_names, N(cfg_scheme_names), (int)s); }
 const char *carta_cfg_transform_name(carta_cfg_transform t) { return pick(cfg_transform_names, N(cfg_transform_names), (int)t); }
 const char *carta_cfg_derive_name(carta_cfg_derive d) { return pick(cfg_derive_names, N(cfg_derive_names), (int)d); }
+const char *carta_cfg_lambda_rule_name(carta_cfg_lambda_rule r) { return pick(cfg_lambda_rule_names, N(cfg_lambda_rule_names), (int)r); }

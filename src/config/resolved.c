@@ -138,6 +138,22 @@ static void write_xgboost(carta_jsonw *w, const carta_xgboost_config *x)
     carta_jsonw_kbool(w, "shap", x->shap);
 }
 
+/* lambda (a number, null, or the cv rule), alpha and, with a cv rule, lambda_cv. */
+static void write_penalty(carta_jsonw *w, double lambda, double alpha, carta_cfg_lambda_rule rule,
+                          const carta_cfg_lambda_cv *cv)
+{
+    if (rule == CARTA_CFG_LAMBDA_FIXED) carta_jsonw_knumber(w, "lambda", lambda);
+    else carta_jsonw_kstring(w, "lambda", cfg_lambda_rule_names[rule]);
+    carta_jsonw_knumber(w, "alpha", alpha);
+    if (rule == CARTA_CFG_LAMBDA_FIXED) return;
+    carta_jsonw_key(w, "lambda_cv");
+    carta_jsonw_begin_object(w);
+    carta_jsonw_kint(w, "folds", cv->folds);
+    carta_jsonw_kint(w, "nlambda", cv->nlambda);
+    carta_jsonw_knumber(w, "lambda_min_ratio", cv->lambda_min_ratio);
+    carta_jsonw_end_object(w);
+}
+
 static void write_model(carta_jsonw *w, const carta_cfg_model *m)
 {
     carta_jsonw_begin_object(w);
@@ -170,6 +186,9 @@ static void write_model(carta_jsonw *w, const carta_cfg_model *m)
         carta_jsonw_kstring(w, "ties", cfg_ties_names[k->ties]);
         kstrings(w, "strata", k->strata);
         kstr_or_null(w, "weights", k->weights);
+        write_penalty(w, k->lambda, k->alpha, k->lambda_rule, &k->lambda_cv);
+        /* The elastic-net Cox model takes no other option (the reader refuses them). */
+        if (!isnan(k->lambda) || k->lambda_rule != CARTA_CFG_LAMBDA_FIXED) break;
         kstr_or_null(w, "cluster", k->cluster);
         kstr_or_null(w, "offset", k->offset);
         carta_jsonw_kbool(w, "robust", k->robust);
@@ -202,8 +221,7 @@ static void write_model(carta_jsonw *w, const carta_cfg_model *m)
     case CARTA_CFG_MODEL_LOGISTIC: {
         const carta_logistic_config *k = &m->logistic;
         carta_jsonw_kbool(w, "firth", k->firth);
-        carta_jsonw_knumber(w, "lambda", k->lambda);
-        carta_jsonw_knumber(w, "alpha", k->alpha);
+        write_penalty(w, k->lambda, k->alpha, k->lambda_rule, &k->lambda_cv);
         kstr_or_null(w, "weights", k->weights);
         kstr_or_null(w, "offset", k->offset);
         carta_jsonw_knumber(w, "eps", k->eps);
@@ -235,6 +253,21 @@ static void write_validation(carta_jsonw *w, const carta_cfg_validation *v)
         carta_jsonw_kbool(w, "stratify", v->stratify);
     carta_jsonw_kint(w, "bootstrap", v->bootstrap);
     carta_jsonw_knumber(w, "conf_level", v->conf_level);
+    /* null = the default attributes (SEX, PRODUCT, AGE at 65, when present) */
+    carta_jsonw_key(w, "fairness");
+    if (v->fairness_default) {
+        carta_jsonw_null(w);
+    } else {
+        carta_jsonw_begin_array(w);
+        for (size_t i = 0; i < v->n_fairness; i++) {
+            carta_jsonw_begin_object(w);
+            carta_jsonw_kstring(w, "column", v->fairness[i].column);
+            if (v->fairness[i].cuts.n) knums(w, "cuts", v->fairness[i].cuts);
+            if (v->fairness[i].levels.n) kstrings(w, "levels", v->fairness[i].levels);
+            carta_jsonw_end_object(w);
+        }
+        carta_jsonw_end_array(w);
+    }
     carta_jsonw_end_object(w);
 }
 

@@ -15,7 +15,9 @@
  * map (s -> (1-h) s, f_k -> f_k + h_k s), so carrying the second moments of the departed rows
  * (sum s^2, sum s f_k, sum f_k^2) and sum w_i^2 of the rows at risk gives the exact IJ variance in
  * O(K) per time. Limits as R's survfit_confint(logse = FALSE): the standard error of log F is
- * se / F.
+ * se / F. (start, stop] data (delayed entry, risk set start < t <= stop): the same estimator,
+ * and the IJ variance from per-row entry and exit terms, clustered by id (ij_entry), as R's
+ * multi-state survfit with id.
  *
  * Gray (1988) k-sample test for the cause of interest, with weight (1 - F0(t-))^rho, stratified,
  * as cmprsk::cuminc (unweighted counts). In each stratum, at each time with an event, for group j
@@ -182,6 +184,147 @@ static int group_curves(const carta_survsort *s, size_t g, size_t K, int conf_ty
     return CARTA_OK;
 }
 
+/* The IJ standard errors (and limits) of group g's curves for (start, stop] data, replacing the
+   right-censored ones of group_curves; clustered by d->id when given (R's multi-state survfit
+   with id), else each row its own subject. Per unit weight, a row at risk from the start has the
+   influence G = (G0 on S, G_k on F_k) of group_curves; the departed evolve by the map
+   s -> (1 - h) s, f_k -> f_k + h_k s, i.e. over (e, t] by s P(t)/P(e), f_k + s (Q_k(t) - Q_k(e))/P(e)
+   with P(t) = prod (1 - h) and Q_k(t) = sum P(t-) h_k. So a row entering at e has, while at risk,
+   u_k(t) = G_k(t) - b_k - a Q_k(t) with a = G0(e)/P(e), b_k = G_k(e) - a Q_k(e), and after leaving
+   at L with influence (us, uk), u_k(t) = c_k + q Q_k(t) with q = us/P(L), c_k = uk - q Q_k(L). A
+   subject has at most one row at risk, so its influence on F_k is x G_k(t) + Y_k + Z Q_k(t) with
+   x its weight at risk (or 0) and Y_k, Z constants that change only when one of its rows enters
+   or leaves; var F_k(t) = sum over subjects of that squared, a quadratic in G_k(t) and Q_k(t)
+   whose coefficient sums are updated at entry and exit times (found by bisection in the group's
+   times): O(n log n + m K). When h = 1 (P = 0) nobody with weight stays at risk and S = 0: F is
+   frozen, so Y_k absorbs Z Q_k and Z becomes 0, and P, Q, G restart (an epoch). */
+static int ij_entry(const carta_survsort *s, const carta_surv_data *d, size_t g, size_t K, int conf_type,
+                    double z, carta_cif_result *r, carta_survsort_tick *t)
+{
+    const double *times = r->causes[0].curves[g].time;
+    size_t m = r->causes[0].curves[g].n_rows, mm = m ? m : 1, nr = 0;
+    size_t per = 6 + 5 * K; /* doubles per time, besides the epoch numbers */
+    double *blk = carta_calloc(per * mm + (mm + 1) + 6 * K + 3 * K, sizeof *blk);
+    carta_survsort_event *ev = carta_malloc((d->n ? 2 * d->n : 1) * sizeof *ev);
+    size_t *RI = carta_malloc((mm + 1) * sizeof *RI); /* index of each restart, by epoch */
+    if (!blk || !ev || !RI) { carta_free(blk); carta_free(ev); carta_free(RI); return CARTA_ENOMEM; }
+    double *G0 = blk, *PP = G0 + mm, *ES = PP + mm, *GK = ES + mm, *QK = GK + K * mm;
+    double *dXX = QK + K * mm, *dZZ = dXX + mm, *dXZ = dZZ + mm;
+    double *dYY = dXZ + mm, *dXY = dYY + K * mm, *dYZ = dXY + K * mm;
+    double *EP = dYZ + K * mm; /* m + 1: restarts at indices < j */
+    double *gk = EP + mm + 1, *q = gk + K, *Y = q + K, *Y1 = Y + K, *bk = Y1 + K, *SYY = bk + K,
+           *SXY = SYY + K, *SYZ = SXY + K, *ck = SYZ + K;
+    /* forward: the influences G and the map's P, Q after each time (before a restart) */
+    carta_survsort_cursor c;
+    if (carta_survsort_cursor_init(s, g, &c)) { carta_free(blk); carta_free(ev); carta_free(RI); return CARTA_ENOMEM; }
+    double S = 1.0, gs = 0.0, P = 1.0;
+    size_t nres = 0;
+    EP[0] = 0.0;
+    for (size_t j = 0; j < m; j++) {
+        uint64_t key = carta_survsort_peek(s, &c);
+        carta_survsort_at(s, &c, key, t);
+        double n = t->n_risk, Sm = S, h = 0.0;
+        for (size_t k = 0; k < K; k++) h += t->w[k + 1] / n;
+        if (h > 0) {
+            double gs_old = gs, P_old = P;
+            gs = gs_old * (1 - h) + Sm * h / n;
+            for (size_t k = 0; k < K; k++) {
+                double hk = t->w[k + 1] / n;
+                gk[k] = gk[k] + gs_old * hk - Sm * hk / n;
+                q[k] += P_old * hk;
+            }
+            P = P_old * (1 - h);
+            S = Sm * (1 - h);
+        }
+        G0[j] = gs; PP[j] = P; ES[j] = Sm / n;
+        for (size_t k = 0; k < K; k++) { GK[k * mm + j] = gk[k]; QK[k * mm + j] = q[k]; }
+        EP[j + 1] = EP[j] + (P == 0);
+        if (P == 0) {
+            RI[nres++] = j;
+            gs = 0.0; P = 1.0;
+            for (size_t k = 0; k < K; k++) gk[k] = q[k] = 0.0;
+        }
+    }
+    carta_survsort_cursor_free(&c);
+    nr = carta_survsort_subject_events(d, 1, g, times, m, ev);
+    for (size_t r0 = 0; r0 < nr;) {
+        size_t r1 = r0 + 1;
+        while (r1 < nr && ev[r1].id == ev[r0].id) r1++;
+        /* one subject's events in time order; (x, Y, Z) its terms */
+        double x = 0.0, Z = 0.0;
+        size_t jstate = 0;
+        memset(Y, 0, K * sizeof *Y);
+        for (size_t rr = r0; rr < r1; rr++) {
+            size_t i = ev[rr].row, j = ev[rr].j;
+            double w = d->weight ? d->weight[i] : 1.0;
+            if (EP[j] != EP[jstate]) { /* a restart since: F frozen at its time */
+                size_t ri = RI[(size_t)EP[jstate]];
+                for (size_t k = 0; k < K; k++) Y[k] += Z * QK[k * mm + ri];
+                Z = 0.0;
+            }
+            size_t je = d->start ? carta_survsort_upper(times, m, d->start[i]) : 0;
+            double a = 0.0;
+            int live = je > 0 && PP[je - 1] != 0;
+            if (live) a = G0[je - 1] / PP[je - 1];
+            for (size_t k = 0; k < K; k++) bk[k] = live ? GK[k * mm + je - 1] - a * QK[k * mm + je - 1] : 0.0;
+            double x1, Z1;
+            if (!ev[rr].exit) { /* at risk: w (G_k - b_k - a Q_k) */
+                x1 = x + w;
+                Z1 = Z - w * a;
+                for (size_t k = 0; k < K; k++) Y1[k] = Y[k] - w * bk[k];
+            } else {              /* departed: w (c_k + q Q_k) */
+                int cause = d->status[i];
+                double us = G0[j] - a * PP[j] - (cause > 0 ? ES[j] : 0.0);
+                double qq = PP[j] != 0 ? us / PP[j] : 0.0;
+                x1 = x - w;
+                Z1 = Z + w * a + w * qq;
+                for (size_t k = 0; k < K; k++) {
+                    size_t e = k * mm + j;
+                    double uk = GK[e] - bk[k] - a * QK[e] + ((size_t)cause == k + 1 ? ES[j] : 0.0);
+                    ck[k] = uk - qq * QK[e];
+                    Y1[k] = Y[k] + w * bk[k] + w * ck[k];
+                }
+            }
+            dXX[j] += x1 * x1 - x * x; dZZ[j] += Z1 * Z1 - Z * Z; dXZ[j] += x1 * Z1 - x * Z;
+            for (size_t k = 0; k < K; k++) {
+                size_t e = k * mm + j;
+                dYY[e] += Y1[k] * Y1[k] - Y[k] * Y[k]; dXY[e] += x1 * Y1[k] - x * Y[k];
+                dYZ[e] += Y1[k] * Z1 - Y[k] * Z;
+                Y[k] = Y1[k];
+            }
+            x = x1; Z = Z1;
+            jstate = j;
+        }
+        r0 = r1;
+    }
+    /* sweep: the variance of each F_k at each time */
+    double SXX = 0.0, SZZ = 0.0, SXZ = 0.0;
+    for (size_t j = 0; j < m; j++) {
+        SXX += dXX[j]; SZZ += dZZ[j]; SXZ += dXZ[j];
+        for (size_t k = 0; k < K; k++) {
+            size_t e = k * mm + j;
+            SYY[k] += dYY[e]; SXY[k] += dXY[e]; SYZ[k] += dYZ[e];
+            double Gk = GK[e], Qk = QK[e];
+            double v = Gk * Gk * SXX + SYY[k] + Qk * Qk * SZZ + 2 * Gk * SXY[k] + 2 * Gk * Qk * SXZ +
+                       2 * Qk * SYZ[k];
+            carta_cif_curve *cv = &r->causes[k].curves[g];
+            double se = sqrt(v > 0 ? v : 0.0);
+            cv->std_err[j] = se;
+            double sl = (se == 0) ? 0.0 : se / cv->cif[j];
+            carta_survsort_confint(conf_type, z, cv->cif[j], sl, &cv->lower[j], &cv->upper[j]);
+            if (PP[j] == 0) { /* a restart: Y absorbs Z Q, Z and x become 0 */
+                SYY[k] += 2 * Qk * SYZ[k] + Qk * Qk * SZZ;
+                SXY[k] = SYZ[k] = 0.0;
+            }
+        }
+        if (PP[j] == 0) SXX = SZZ = SXZ = 0.0;
+    }
+    carta_free(ev);
+    carta_free(RI);
+    carta_free(blk);
+    return CARTA_OK;
+}
+
 /* Gray's test for cause `cause` (1-based) over the groups listed in gi[0..G-1]; s2 is sorted
    with strata. ws: workspace of 8 G + 4 G^2 doubles. */
 static int gray_test(const carta_survsort *s2, size_t cause, const size_t *gi, size_t G, double rho,
@@ -327,8 +470,6 @@ int carta_cif_fit(const carta_cif_spec *spec, const carta_surv_data *d, carta_ci
 
     *out = NULL;
     if ((rc = carta_cif_spec_check(spec, err))) return rc;
-    if (d->start)
-        return carta_error_set(err, CARTA_EDATA, NULL, "cif: (start, stop] data is not supported");
     size_t K = d->n_causes;
     if (K < 1)
         return carta_error_set(err, CARTA_EDATA, NULL, "cif: n_causes must be at least 1");
@@ -362,12 +503,24 @@ int carta_cif_fit(const carta_cif_spec *spec, const carta_surv_data *d, carta_ci
     cur = carta_calloc(ng, sizeof *cur);
     if (!ws || !gi || !cur || carta_survsort_tick_init(s, &t)) goto fail;
     double z = gsl_cdf_ugaussian_Pinv(1 - (1 - spec->conf_level) / 2);
-    for (size_t g = 0; g < ng; g++)
+    for (size_t g = 0; g < ng; g++) {
         if (group_curves(s, g, K, spec->conf_type, z, r, ws, &t)) goto fail;
+        /* delayed entry (R's multi-state survfit takes ids with (start, stop] rows only; it
+           refuses overlapping rows of one id) */
+        if (d->start && ij_entry(s, d, g, K, spec->conf_type, z, r, &t)) goto fail;
+    }
 
     /* Gray's test: groups with rows, unweighted data */
     size_t G = 0;
     for (size_t g = 0; g < ng; g++) if (s->cell_n[g] > 0) gi[G++] = g;
+    if (spec->gray && G >= 2 && d->start) {
+        /* cmprsk::cuminc, which defines the test, takes no entry times */
+        carta_where at = { .field = "start" };
+        rc = carta_error_set(err, CARTA_EDATA, &at,
+                             "cif: Gray's test needs right-censored data (cmprsk::cuminc has no delayed "
+                             "entry); the curves alone are available with gray off");
+        goto fail_rc;
+    }
     if (spec->gray && G >= 2 && !d->weight) {
         /* cuminc neither merges near-ties nor ignores strata: sort again when either matters */
         if ((d->strata && d->n_strata > 1) || spec->timefix) {

@@ -6,7 +6,10 @@
  * Newton-Raphson with step halving (Therneau & Grambsch 2000, section 3.3): beta <- beta + I^-1 U;
  * when the log-likelihood falls, the step is halved. Converged when the relative change of log L
  * is <= spec.eps AND the step just taken is <= spec.step_tol * (1 + |beta_j|) in every coordinate,
- * so that (quadratic convergence) beta is within ~step_tol^2 of the optimum.
+ * so that (quadratic convergence) beta is within ~step_tol^2 of the optimum; or, earlier, when the
+ * step predicted at beta is <= step_tol / 100 (and its predicted gain in log L <= eps): that last
+ * step is then taken with log L alone (no score or information), as the numbers show it lands on
+ * the optimum to round-off.
  * Aliasing: a term whose information, after removing the earlier kept terms (a Cholesky of the
  * kept block by LAPACK), is below toler_chol times the largest diagonal is aliased, as R's
  * cholesky2 decides; its coefficient is NaN (R's NA) and the fit continues without it.
@@ -132,6 +135,12 @@ static int check_data(const carta_cox_spec *spec, const carta_surv_data *d, cons
     }
     if (spec->ties == CARTA_COX_TIES_EXACT && (d->start || d->weight || d->cluster))
         return carta_error_set(err, CARTA_EDATA, NULL, "cox: ties \"exact\" supports right-censored, unweighted, unclustered data only (as here: small data); use efron");
+    if (spec->term_of)
+        for (size_t k = 0; k < x->p; k++)
+            if (spec->term_of[k] >= spec->n_terms) {
+                at.field = "term_of";
+                return carta_error_set(err, CARTA_ECONFIG, &at, "cox: column %zu belongs to term %zu, but there are %zu terms", k + 1, spec->term_of[k], spec->n_terms);
+            }
     if (spec->newdata && (spec->newdata->p != x->p || (spec->newdata->n && !spec->newdata->data)))
         return carta_error_set(err, CARTA_EDATA, NULL, "cox: newdata has %zu columns, the design %zu", spec->newdata->p, x->p);
     return CARTA_OK;
@@ -226,7 +235,7 @@ void carta_cox_result_free(carta_cox_result *r)
     if (r->terms) for (size_t k = 0; k < r->p; k++) carta_free(r->terms[k].term);
     carta_free(r->terms);
     carta_free(r->vcov); carta_free(r->robust_vcov);
-    carta_free(r->zph_terms);
+    carta_free(r->zph_terms); carta_free(r->zph_by_term);
     for (size_t k = 0; k < r->n_basehaz; k++) {
         carta_free(r->basehaz[k].label); carta_free(r->basehaz[k].time); carta_free(r->basehaz[k].cumhaz);
     }
@@ -268,7 +277,8 @@ fail:
 }
 
 /* The Newton-Raphson driver on the kept columns. beta (q) starts at 0; l0/u0/i0 are the
-   evaluation there. On return beta, *ll, u, info hold the final evaluation. */
+   evaluation there. On return beta and *ll are the fit and the workspace's state is at beta;
+   u and info are the last full evaluation (at beta, or one negligible Newton step before it). */
 static int newton(const carta_cox_spec *spec, cox_work *w, carta_cox_result *r, double *beta,
                   double *ll, double *u, double *info, double *bnew, double *step, double *tmp,
                   double *unew, double *inew, carta_error *err)
@@ -284,6 +294,31 @@ static int newton(const carta_cox_spec *spec, cox_work *w, carta_cox_result *r, 
             return CARTA_OK;
         }
         double lnew = NAN;
+        /* Converged already when the Newton step predicted at beta is tiny: beta + step is
+           then the optimum to round-off (quadratic convergence: its distance is ~|step|^2),
+           and the information at beta differs from the one there by O(|step|), far below the
+           variance's tolerance. That last step is evaluated for log L (and eta, r, c for what
+           follows) only, which saves the full evaluation of score and information that
+           confirming convergence by a last small step would cost. */
+        double pbig = 0, gain = 0;
+        for (size_t k = 0; k < q; k++) {
+            double s = fabs(step[k]) / (1 + fabs(beta[k]));
+            if (s > pbig) pbig = s;
+            gain += 0.5 * u[k] * step[k];
+        }
+        if (pbig <= 0.01 * spec->step_tol && fabs(gain) <= spec->eps * fmax(1.0, fabs(l))) {
+            for (size_t k = 0; k < q; k++) bnew[k] = beta[k] + step[k];
+            if ((rc = cox_eval(w, bnew, &lnew, NULL, NULL, err)) != CARTA_OK) return rc;
+            r->iterations = it;
+            r->converged = 1;
+            if (isfinite(lnew) && lnew >= l - spec->eps * fmax(1.0, fabs(l))) {
+                memcpy(beta, bnew, q * sizeof *beta);
+                l = lnew;
+            } else if ((rc = cox_eval(w, beta, &l, NULL, NULL, err)) != CARTA_OK) {
+                return rc; /* (round-off made the step worse: stay at beta) */
+            }
+            break;
+        }
         int halvings = 0;
         for (;;) {
             for (size_t k = 0; k < q; k++) bnew[k] = beta[k] + step[k];
@@ -528,16 +563,6 @@ int carta_cox_fit(const carta_cox_spec *spec, const carta_surv_data *d, const ca
         }
     }
 
-    if (spec->concordance) {
-        carta_concordance_result cr;
-        if ((rc = carta_concordance(n, d->time, d->start, d->status, w->eta, d->weight, d->strata,
-                                    d->cluster, 1, &cr, err)) != CARTA_OK)
-            goto done;
-        r->concordance = cr.c;
-        r->concordance_se = cr.se;
-        memcpy(r->conc_counts, cr.counts, sizeof r->conc_counts);
-    }
-
     if (robust) {
         /* robust score test at linear predictor 0 (R: fit2$linear.predictors <- 0, offset too) */
         const double *off = w->offset;
@@ -561,9 +586,23 @@ int carta_cox_fit(const carta_cox_spec *spec, const carta_surv_data *d, const ca
         if ((rc = cox_eval(w, beta, &ldummy, NULL, NULL, err)) != CARTA_OK) goto done;
     }
 
-    if (w->exact) goto done; /* no zph, baseline hazard or curves for exact ties (header) */
-    if (spec->zph != CARTA_COX_ZPH_NONE && (rc = cox_zph(w, spec, info, r, err)) != CARTA_OK) goto done;
-    if ((spec->basehaz || spec->newdata) && (rc = cox_curves(w, spec, d, beta, rv ? rv : vq, r, err)) != CARTA_OK) goto done;
+    /* no zph, baseline hazard or curves for exact ties (header) */
+    if (!w->exact && spec->zph != CARTA_COX_ZPH_NONE && (rc = cox_zph(w, spec, info, r, err)) != CARTA_OK) goto done;
+    if (!w->exact && (spec->basehaz || spec->newdata) && (rc = cox_curves(w, spec, d, beta, rv ? rv : vq, r, err)) != CARTA_OK) goto done;
+
+    /* The concordance last, on the linear predictors at the fit, after the workspace is freed:
+       its own arrays then do not add to the workspace's in the fit's peak memory. */
+    cox_work_free(w);
+    w = NULL;
+    if (spec->concordance) {
+        carta_concordance_result cr;
+        if ((rc = carta_concordance(n, d->time, d->start, d->status, r->linear_predictors, d->weight,
+                                    d->strata, d->cluster, 1, &cr, err)) != CARTA_OK)
+            goto done;
+        r->concordance = cr.c;
+        r->concordance_se = cr.se;
+        memcpy(r->conc_counts, cr.counts, sizeof r->conc_counts);
+    }
 
 done:
     carta_free(mem);

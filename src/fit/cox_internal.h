@@ -10,15 +10,17 @@
 #include <stdint.h>
 #include <carta/cox.h>
 
-/* Rows gathered per block for dsyrk and for the sorted accumulation (distributed.md section 3:
-   block size made no difference between 256 and 65,536). */
-#define COX_BLOCK 2048
-/* Dummy buckets at the end of each bucket column (see pass_x in cox_sums.c). */
+/* Rows gathered per block for dsyrk and for the sorted accumulation. 512 rows keep a block of
+   the design and its scaled copy in L2 between the reads of one pass (distributed.md section 3:
+   the dsyrk rate itself hardly depends on the block size). */
+#define COX_BLOCK 512
+/* Spare bucket rows after the chunk's (padding; pass_x skips rows without a bucket instead). */
 #define COX_DUMMY 8
 
 typedef struct cox_work {
     size_t n, p, q;        /* rows, columns, columns kept (not aliased) */
     int efron, counting, exact;
+    int threads;           /* 1 or 2 threads for the passes over the design (tests may set it) */
     const double *x;       /* borrowed n x p column-major design */
     const double *time, *start, *wt, *offset;
     const int *status, *strata;
@@ -48,13 +50,17 @@ typedef struct cox_work {
     size_t *g_tie;         /* ngrp: index of the group among the tied ones (m > 1), else SIZE_MAX */
     size_t ntie;
     size_t chunk, tie_cap; /* event groups per pass, tied groups a pass can hold */
+    size_t bk1_len, bke_len; /* doubles in one copy of bk1 / bke */
+    int bsplit;            /* two copies of the buckets (one pass, small buckets) */
     double *bk1, *bke;     /* (chunk + COX_DUMMY) x q and (tie_cap + COX_DUMMY) x q buckets
-                              (row-major: bucket k is q contiguous values; the last rows are
-                              dummies for "no bucket"); NULL on the gather path */
-    size_t *blk_idx;       /* 3 x COX_BLOCK bucket indices of a row block */
-    double *blk_w;         /* COX_BLOCK event weights of a row block */
+                              (row-major: bucket k is q contiguous values), twice over when
+                              bsplit (the second copy at bk1 + bk1_len, bke + bke_len); NULL on
+                              the gather path */
+    size_t *blk_idx;       /* 2 x 4 x COX_BLOCK selected rows and bucket indices of a row block */
+    double *blk_w;         /* 2 x 2 x COX_BLOCK score weights and scale factors of a row block */
     double *tbuf;          /* COX_BLOCK x p row-major centred block */
     double *b0;            /* 2 x ngrp buckets of S0 and E0 (bucket path) */
+    size_t *g_nin;         /* ngrp: rows entering the risk set at each group (bucket path) */
     int *sid_blk;          /* stratum id -> block index (NULL without strata) */
     double *ex_f, *ex_g, *ex_h, *ex_x; /* exact ties: (dmax+1), (dmax+1) p, (dmax+1) p^2, p */
 
@@ -68,10 +74,11 @@ typedef struct cox_work {
     double *g_h;           /* cumulative hazard increment sum H(t_k) = sum_{t_j <= t_k} g_j */
     double *g_q;           /* Efron: sum_l meanwt f_l / den_l (0 for Breslow) */
 
-    double *buf;           /* COX_BLOCK x p gather buffer */
+    double *buf;           /* 2 x COX_BLOCK x p gather buffers (two scratch sets of pass_x) */
     double *abuf;          /* COX_BLOCK x p rows of A */
     double *s1, *e1;       /* p */
-    double *t1;            /* p x p */
+    double *t1;            /* 2 x p x p: X' diag(r c) X, in two halves */
+    double *upart;         /* 2 x p: the score, in two halves */
     double *xw;            /* p: sum over events of w_j x_j */
 } cox_work;
 

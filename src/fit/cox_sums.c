@@ -17,14 +17,24 @@
  *   group_rows). For (start, stop] data the same identity holds because the rows at risk at t_k
  *   are exactly those with H(stop) - H(start) counting g_k.
  * How the sums are formed (the design is column-major and is never copied or sorted):
- *   - bucket path (the default): each row knows the event group where it enters the risk set
- *     (kstop) and, for (start, stop] data, where it leaves (kstart). S0/E0 and S1/E1 per group
- *     are buckets filled by sequential passes over the rows in input order; a running sum over
- *     the groups of each stratum (descending time) then gives the risk-set sums, as agfit4's
- *     add/remove walk does. S1 buckets are limited to a quarter of the design's memory: with
- *     more event times the groups are taken in chunks, one pass over the design per chunk.
+ *   - the score needs no risk-set sums of x: with c_j as above,
+ *       U = sum_j (w_j delta_j - r_j c_j) x_j = X'(w delta - r c)
+ *     (sum_k g_k S1_k = sum_j r_j x_j sum_{k: j at risk} g_k, and the E1 terms are the events'
+ *     q_k), so it comes from the same sequential pass as X' diag(r c) X.
+ *   - the rows of A need S1 (and E1) at every event time. Bucket path (the default): each row
+ *     knows the event group where it enters the risk set (kstop) and, for (start, stop] data,
+ *     where it leaves (kstart). S0/E0 and S1/E1 per group are buckets filled by sequential passes
+ *     over the rows in input order; a running sum over the groups of each stratum (descending
+ *     time) then gives the risk-set sums, as agfit4's add/remove walk does. S1 buckets are limited
+ *     to an eighth of the design's memory: with more event times (untied data) the groups are
+ *     taken in chunks, one pass per chunk that reads only the rows with a bucket in it.
  *   - gather path (after the fit, and in tests): rows are visited in time order (sorted once by
  *     stop, once by start), gathering COX_BLOCK rows at a time.
+ *   - threads: the passes over the design run on two threads: eta by halves of the rows; with
+ *     one chunk of small buckets, the score, X' diag(r c) X and the buckets by halves of the rows,
+ *     each half into its own partial sums, added in a fixed order; with several chunks, the score
+ *     and X' diag(r c) X beside the first chunk's buckets, then each chunk by halves of its groups
+ *     (disjoint buckets). The results are the same with one thread or two (w->threads).
  * eta is shifted by its maximum within each stratum before exp(): every quantity above is
  * invariant to a constant added to eta within a stratum. */
 #include "cox_internal.h"
@@ -34,6 +44,7 @@
 #include <cblas.h>
 #include <lapacke.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +64,58 @@ static int sort_rows(cox_sort *so, size_t n, const double *t, const int *strata,
     return 0;
 }
 
+/* Runs f(a) on a second thread while g(b) runs on this one, when w->threads > 1 (else, or when
+   no thread can be started, one after the other). f and g write disjoint memory; each sum is
+   formed by one of them in a fixed order, so the results do not depend on the threading. */
+static void both(const cox_work *w, void *(*f)(void *), void *a, void *(*g)(void *), void *b)
+{
+    pthread_t th;
+    int started = w->threads > 1 && pthread_create(&th, NULL, f, a) == 0;
+    g(b);
+    if (started) pthread_join(th, NULL);
+    else f(a);
+}
+
+/* Weighted column means (R's coxph centres the same way); pairwise-safe enough in a straight
+   sum because they only set the centring point, not a reported number. */
+static void *means_job_run(void *arg)
+{
+    cox_work *w = arg;
+    size_t n = w->n;
+    double sw = 0;
+    for (size_t i = 0; i < n; i++) sw += w->wt ? w->wt[i] : 1.0;
+    for (size_t k = 0; k < w->p; k++) {
+        const double *col = w->x + k * n;
+        double s = 0;
+        if (w->wt) for (size_t i = 0; i < n; i++) s += w->wt[i] * col[i];
+        else for (size_t i = 0; i < n; i++) s += col[i];
+        w->mean[k] = s / sw;
+    }
+    return NULL;
+}
+
+typedef struct sort_job {
+    cox_work *w;
+    cox_sort *so;
+    const carta_surv_data *d;
+    uint64_t *keys;
+    int rc;
+} sort_job;
+
+/* ord (and ord2 for counting data) */
+static void *sort_job_run(void *arg)
+{
+    sort_job *j = arg;
+    cox_work *w = j->w;
+    j->rc = CARTA_OK;
+    sort_rows(j->so, w->n, j->d->time, j->d->strata, j->keys, w->ord);
+    if (w->counting) {
+        if (!(w->ord2 = carta_malloc(w->n * sizeof *w->ord2))) { j->rc = CARTA_ENOMEM; return NULL; }
+        sort_rows(j->so, w->n, j->d->start, j->d->strata, j->keys, w->ord2);
+    }
+    return NULL;
+}
+
 void cox_work_free(cox_work *w)
 {
     if (!w) return;
@@ -63,11 +126,11 @@ void cox_work_free(cox_work *w)
     carta_free(w->g_d);
     carta_free(w->kstop); carta_free(w->kstart); carta_free(w->g_tie);
     carta_free(w->bk1); carta_free(w->bke); carta_free(w->blk_idx); carta_free(w->blk_w);
-    carta_free(w->tbuf); carta_free(w->b0); carta_free(w->sid_blk);
+    carta_free(w->tbuf); carta_free(w->b0); carta_free(w->g_nin); carta_free(w->sid_blk);
     carta_free(w->eta); carta_free(w->r); carta_free(w->c); carta_free(w->shift);
     carta_free(w->g_s0); carta_free(w->g_e0); carta_free(w->g_h); carta_free(w->g_q);
     carta_free(w->buf); carta_free(w->abuf); carta_free(w->s1); carta_free(w->e1);
-    carta_free(w->t1); carta_free(w->xw);
+    carta_free(w->t1); carta_free(w->xw); carta_free(w->upart);
     carta_free(w->ex_f); carta_free(w->ex_g); carta_free(w->ex_h); carta_free(w->ex_x);
     carta_free(w);
 }
@@ -75,12 +138,12 @@ void cox_work_free(cox_work *w)
 void cox_work_drop_buckets(cox_work *w)
 {
     carta_free(w->kstop); carta_free(w->kstart); carta_free(w->g_tie);
-    carta_free(w->bk1); carta_free(w->bke); carta_free(w->blk_idx); carta_free(w->blk_w);
-    carta_free(w->tbuf); carta_free(w->b0);
+    carta_free(w->bk1); carta_free(w->bke); carta_free(w->blk_idx);
+    carta_free(w->tbuf); carta_free(w->b0); carta_free(w->g_nin);
+    w->g_nin = NULL;
     w->tbuf = NULL;
     w->b0 = NULL;
     w->blk_idx = NULL;
-    w->blk_w = NULL;
     w->kstop = w->kstart = w->g_tie = NULL;
     w->bk1 = w->bke = NULL;
     w->ntie = 0;
@@ -92,6 +155,7 @@ void cox_work_set_chunk(cox_work *w, size_t groups)
     /* only smaller than the allocated size; the tie capacity still covers a chunk */
     if (w->bk1 && groups >= 1 && groups < w->chunk) {
         w->chunk = groups;
+        w->bsplit = 0;
         if (w->tie_cap > groups) w->tie_cap = groups;
     }
 }
@@ -120,6 +184,8 @@ int cox_work_new(const carta_cox_spec *spec, const carta_surv_data *d, const car
     w->efron = spec->ties == CARTA_COX_TIES_EFRON;
     w->exact = spec->ties == CARTA_COX_TIES_EXACT;
     w->counting = d->start != NULL;
+    /* two threads for the passes over the design once it is large enough to repay them */
+    w->threads = (double)n * (double)p >= 1048576.0 ? 2 : 1;
     w->x = x->data; w->time = d->time; w->start = d->start; w->wt = d->weight;
     w->offset = spec->offset; w->status = d->status; w->strata = d->strata;
 
@@ -130,36 +196,25 @@ int cox_work_new(const carta_cox_spec *spec, const carta_surv_data *d, const car
     w->eta = carta_malloc(n * sizeof *w->eta);
     w->r = carta_malloc(n * sizeof *w->r);
     w->c = carta_malloc(n * sizeof *w->c);
-    w->buf = carta_malloc(np * sizeof *w->buf);
+    w->buf = carta_malloc(2 * np * sizeof *w->buf); /* two scratch sets (pass_x) */
     w->abuf = carta_malloc(np * sizeof *w->abuf);
     w->s1 = carta_malloc((p ? p : 1) * sizeof *w->s1);
     w->e1 = carta_malloc((p ? p : 1) * sizeof *w->e1);
-    w->t1 = carta_malloc((p ? p * p : 1) * sizeof *w->t1);
+    w->t1 = carta_malloc(2 * (p ? p * p : 1) * sizeof *w->t1);
+    w->upart = carta_malloc(2 * (p ? p : 1) * sizeof *w->upart);
     w->xw = carta_malloc((p ? p : 1) * sizeof *w->xw);
+    w->blk_w = carta_malloc(4 * COX_BLOCK * sizeof *w->blk_w);
     if (cox_sort_new(&so, n) != CARTA_OK) goto fail;
     if (!w->cols || !w->mean || !w->ord || !keys || !w->eta || !w->r || !w->c || !w->buf ||
-        !w->abuf || !w->s1 || !w->e1 || !w->t1 || !w->xw)
+        !w->abuf || !w->s1 || !w->e1 || !w->t1 || !w->xw || !w->blk_w || !w->upart)
         goto fail;
     for (size_t k = 0; k < p; k++) w->cols[k] = k;
 
-    /* Weighted column means (R's coxph centres the same way); pairwise-safe enough in a
-       straight sum because they only set the centring point, not a reported number. */
+    /* the column means on a second thread while the rows are sorted here */
     {
-        double sw = 0;
-        for (size_t i = 0; i < n; i++) sw += wgt(w, i);
-        for (size_t k = 0; k < p; k++) {
-            const double *col = w->x + k * n;
-            double s = 0;
-            if (w->wt) for (size_t i = 0; i < n; i++) s += w->wt[i] * col[i];
-            else for (size_t i = 0; i < n; i++) s += col[i];
-            w->mean[k] = s / sw;
-        }
-    }
-
-    sort_rows(&so, n, d->time, d->strata, keys, w->ord);
-    if (w->counting) {
-        if (!(w->ord2 = carta_malloc(n * sizeof *w->ord2))) goto fail;
-        sort_rows(&so, n, d->start, d->strata, keys, w->ord2);
+        sort_job js = { w, &so, d, keys, CARTA_OK };
+        both(w, means_job_run, w, sort_job_run, &js);
+        if (js.rc != CARTA_OK) goto fail;
     }
     carta_free(keys);
     keys = NULL;
@@ -174,7 +229,7 @@ int cox_work_new(const carta_cox_spec *spec, const carta_surv_data *d, const car
     w->bbeg2 = carta_malloc((nblk + 1) * sizeof *w->bbeg2);
     w->bsid = carta_malloc((nblk + 1) * sizeof *w->bsid);
     w->bgrp = carta_malloc((nblk + 1) * sizeof *w->bgrp);
-    w->shift = carta_malloc((nblk + 1) * sizeof *w->shift);
+    w->shift = carta_malloc(3 * (nblk + 1) * sizeof *w->shift); /* + two halves' maxima */
     if (!w->bbeg || !w->bbeg2 || !w->bsid || !w->bgrp || !w->shift) goto fail;
     for (size_t i = 0, b = 0; i < n; i++)
         if (i == 0 || sid(w, w->ord[i]) != sid(w, w->ord[i - 1])) {
@@ -245,9 +300,10 @@ int cox_work_new(const carta_cox_spec *spec, const carta_surv_data *d, const car
     }
     w->bgrp[nblk] = k;
 
-    /* The bucket path: the buckets of a pass take at most a quarter of the design's memory
-       (so the fit's peak stays near 1.25x the design); when the event times need more, the
-       groups are taken in chunks, one sequential pass over the design per chunk. */
+    /* The bucket path: the buckets of a pass take at most an eighth of the design's memory (with
+       the per-row and per-group arrays the fit then stays under half the design on top of it);
+       when the event times need more, the groups are taken in chunks, one sequential pass over
+       the design per chunk (reading only the rows with a bucket in the chunk). */
     size_t ntie = 0;
     for (size_t g = 0; g < ngrp; g++) ntie += w->g_m[g] > 1 && w->efron;
     if (w->exact) {
@@ -260,7 +316,7 @@ int cox_work_new(const carta_cox_spec *spec, const carta_surv_data *d, const car
         w->ex_x = carta_malloc(pp1 * sizeof *w->ex_x);
         if (!w->ex_f || !w->ex_g || !w->ex_h || !w->ex_x) goto fail;
     } else {
-        size_t cap = n / 4 + 512;             /* bucket rows (of p doubles) per pass */
+        size_t cap = n / 8 + 512;             /* bucket rows (of p doubles) per pass */
         size_t gc = ngrp, tc = ntie;
         if (gc + tc > cap) {
             gc = ntie ? cap / 2 : cap;
@@ -271,14 +327,19 @@ int cox_work_new(const carta_cox_spec *spec, const carta_surv_data *d, const car
         w->tie_cap = tc;
         w->kstop = carta_malloc(n * sizeof *w->kstop);
         w->g_tie = carta_malloc(ngrp * sizeof *w->g_tie);
-        w->bk1 = carta_malloc((gc + COX_DUMMY) * (p ? p : 1) * sizeof *w->bk1);
-        w->bke = carta_malloc((tc + COX_DUMMY) * (p ? p : 1) * sizeof *w->bke);
-        w->blk_idx = carta_malloc(3 * COX_BLOCK * sizeof *w->blk_idx);
-        w->blk_w = carta_malloc(COX_BLOCK * sizeof *w->blk_w);
+        /* one pass and small buckets: two copies, so that two threads can each fill them from
+           half the rows (each then reads only its half of the design) */
+        w->bk1_len = (gc + COX_DUMMY) * (p ? p : 1);
+        w->bke_len = (tc + COX_DUMMY) * (p ? p : 1);
+        w->bsplit = gc >= ngrp && (w->bk1_len + w->bke_len) * sizeof(double) <= ((size_t)8 << 20);
+        w->bk1 = carta_malloc((w->bsplit ? 2 : 1) * w->bk1_len * sizeof *w->bk1);
+        w->bke = carta_malloc((w->bsplit ? 2 : 1) * w->bke_len * sizeof *w->bke);
+        w->blk_idx = carta_malloc(8 * COX_BLOCK * sizeof *w->blk_idx); /* two scratch sets */
         w->tbuf = carta_malloc(COX_BLOCK * (p ? p : 1) * sizeof *w->tbuf);
         w->b0 = carta_malloc(2 * ngrp * sizeof *w->b0);
+        w->g_nin = carta_calloc(ngrp, sizeof *w->g_nin);
         if (w->counting) w->kstart = carta_malloc(n * sizeof *w->kstart);
-        if (!w->kstop || !w->g_tie || !w->bk1 || !w->bke || !w->blk_idx || !w->blk_w || !w->tbuf || !w->b0 ||
+        if (!w->kstop || !w->g_tie || !w->bk1 || !w->bke || !w->blk_idx || !w->tbuf || !w->b0 || !w->g_nin ||
             (w->counting && !w->kstart))
             goto fail;
         w->ntie = ntie;
@@ -289,6 +350,7 @@ int cox_work_new(const carta_cox_spec *spec, const carta_surv_data *d, const car
                 size_t j = w->ord[ii];
                 while (kk < kend && w->time[w->ord[w->g_beg[kk]]] > w->time[j]) kk++;
                 w->kstop[j] = kk < kend ? kk : SIZE_MAX;
+                if (kk < kend) w->g_nin[kk]++;
             }
             if (!w->counting) continue;
             kk = w->bgrp[b];
@@ -353,85 +415,118 @@ static void flush_a(cox_work *w, size_t *na, double *ata)
     *na = 0;
 }
 
-/* One sequential pass over the kept columns in input order, COX_BLOCK rows at a time. With
-   buckets: adds r_j x_j to the bucket of the group where row j enters the risk set (subtracts it
-   where it leaves), r_j x_j of events to their tied group's E1 bucket, w_j x_j of events to
-   w->xw. With do_t1: accumulates X' diag(r c) X into w->t1 by dsyrk on row blocks scaled by
-   sqrt(r_j c_j). Fusing both halves the reads of the design, which bound the time. */
-static void pass_x(cox_work *w, int do_buckets, int do_t1, size_t k0, size_t k1, size_t t0)
+/* Rows per sub-block of the bucket scatter: the row-major sub-block (COX_SUB x q) stays in L1
+   while it is transposed from the column-major design, so the transposition costs no cache
+   misses (a 2048-row block transposed at once spills L2 on its strided stores). */
+#define COX_SUB 64
+
+/* One sequential pass over the kept columns in input order, COX_BLOCK rows at a time.
+   With u: adds the score U = X'(w delta - r c) (the identity of the top comment: the risk-set
+   means enter the score only through c), so the score needs no buckets. With do_t1:
+   accumulates X' diag(r c) X into w->t1 by dsyrk on row blocks scaled by sqrt(r_j c_j).
+   With buckets: adds r_j x_j to the bucket of the group where row j enters the risk set
+   (subtracts it where it leaves) and r_j x_j of events to their tied group's E1 bucket, for the
+   groups k0..k1 of this chunk only; only the rows with a bucket in the chunk are read for it.
+   Fusing the three halves the reads of the design, which bound the time. */
+typedef struct pass_job {
+    cox_work *w;
+    int do_buckets, do_t1;
+    double *u;
+    size_t kb, k0, k1, t0; /* bucket 0 is group kb; this job fills the buckets of k0..k1 */
+    int slot;              /* scratch set (0 or 1): buf, t1, blk_w, blk_idx, tbuf */
+    size_t ra, rb;         /* rows of the score and X' diag(r c) X part (block-aligned ra) */
+    int brows;             /* the buckets too from rows ra..rb only (else from every row) */
+    double *bk1, *bke;     /* the buckets this job adds to */
+} pass_job;
+
+static void pass_x(const pass_job *job)
 {
-    size_t n = w->n, q = w->q, gc = w->chunk, tc = w->tie_cap, lg = gc + COX_DUMMY, lt = tc + COX_DUMMY;
-    (void)lg; (void)lt;
+    cox_work *w = job->w;
+    int do_buckets = job->do_buckets, do_t1 = job->do_t1;
+    double *u = job->u;
+    size_t kb = job->kb, k0 = job->k0, k1 = job->k1, t0 = job->t0;
+    size_t n = w->n, q = w->q, gc = w->chunk, tc = w->tie_cap;
     const size_t *ks = w->kstop, *ke = w->kstart, *gt = w->g_tie;
     const int *st = w->status;
     const double *r = w->r;
-    /* per-block row scratch: bucket indices relative to the chunk, with COX_DUMMY dummy
-       buckets at the end for "not in this chunk" (rotating, so that the adds to them do not
-       form one serial dependency chain), so the inner loops have no branches */
-    size_t *i1 = w->blk_idx, *i2 = i1 + COX_BLOCK, *te = i2 + COX_BLOCK;
-    double *wev = w->blk_w;
-    int first = k0 == 0;
-    if (do_buckets) {
-        memset(w->bk1, 0, lg * q * sizeof *w->bk1);
-        memset(w->bke, 0, lt * q * sizeof *w->bke);
-        if (first) memset(w->xw, 0, q * sizeof *w->xw);
-    }
-    if (do_t1) memset(w->t1, 0, q * q * sizeof *w->t1);
+    /* per-block row scratch: the selected rows and their bucket indices relative to the chunk
+       (gc / tc: "no bucket here") */
+    size_t *sel = w->blk_idx + (size_t)job->slot * 4 * COX_BLOCK, *i1 = sel + COX_BLOCK,
+           *i2 = i1 + COX_BLOCK, *te = i2 + COX_BLOCK;
+    double *aw = w->blk_w + (size_t)job->slot * 2 * COX_BLOCK; /* m score weights w delta - r c */
+    double *sc = aw + COX_BLOCK;                               /* m scale factors sqrt(r c) */
+    double *t1 = w->t1 + (size_t)job->slot * q * q, *bf = w->buf + (size_t)job->slot * COX_BLOCK * q;
+    if (do_t1) memset(t1, 0, q * q * sizeof *t1);
+    if (u) memset(u, 0, q * sizeof *u);
     for (size_t s = 0; s < n; s += COX_BLOCK) {
         size_t m = n - s < COX_BLOCK ? n - s : COX_BLOCK;
-        double *sc = w->abuf; /* m scale factors */
-        if (do_t1)
+        int rows = s >= job->ra && s < job->rb;
+        if (rows && job->rb - s < m) m = job->rb - s;
+        if (rows && (do_t1 || u))
             for (size_t i = 0; i < m; i++) {
-                double v = r[s + i] * w->c[s + i];
+                size_t j = s + i;
+                double v = r[j] * w->c[j];
                 sc[i] = v > 0 ? sqrt(v) : 0;
+                aw[i] = (st[j] == 1 ? (w->wt ? w->wt[j] : 1.0) : 0.0) - v;
             }
-        if (do_buckets)
-            for (size_t i = 0; i < m; i++) {
-                size_t j = s + i, k = ks[j], kr = ke ? ke[j] : SIZE_MAX;
-                int ev = st[j] == 1, in = k != SIZE_MAX && k >= k0 && k < k1;
-                size_t dm = i % COX_DUMMY;
-                i1[i] = in ? k - k0 : gc + dm;
-                i2[i] = kr != SIZE_MAX && kr >= k0 && kr < k1 ? kr - k0 : gc + dm;
-                te[i] = ev && in && gt[k] != SIZE_MAX ? gt[k] - t0 : tc + dm;
-                wev[i] = ev && first ? (w->wt ? w->wt[j] : 1.0) : 0.0;
+        if (rows && (do_t1 || u))
+            for (size_t c = 0; c < q; c++) {
+                const double *col = w->x + w->cols[c] * n + s;
+                double mu = w->mean[w->cols[c]], *dst = bf + c * m, su = 0;
+                if (do_t1)
+                    for (size_t i = 0; i < m; i++) {
+                        double xv = col[i] - mu;
+                        dst[i] = sc[i] * xv;
+                        su += aw[i] * xv;
+                    }
+                else
+                    for (size_t i = 0; i < m; i++) su += aw[i] * (col[i] - mu);
+                if (u) u[c] += su;
             }
-        /* read the block once, column by column (sequential): the centred values go to the
-           row-major tb for the buckets and, scaled, to the column-major buf for dsyrk */
-        double *tb = w->tbuf;
-        for (size_t c = 0; c < q; c++) {
-            const double *col = w->x + w->cols[c] * n + s;
-            double mu = w->mean[w->cols[c]], *dst = w->buf + c * m, sxw = 0;
-            if (do_buckets) {
-                for (size_t i = 0; i < m; i++) {
-                    double xv = col[i] - mu;
-                    tb[i * q + c] = xv;
-                    sxw += wev[i] * xv;
-                }
-                if (first) w->xw[c] += sxw;
-            }
-            if (do_t1) for (size_t i = 0; i < m; i++) dst[i] = sc[i] * (col[i] - mu);
+        if (rows && do_t1)
+            cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, (int)q, (int)m, 1.0, bf, (int)m,
+                        1.0, t1, (int)q);
+        if (!do_buckets || (job->brows && !rows)) continue;
+        m = n - s < COX_BLOCK ? n - s : COX_BLOCK;
+        if (job->brows && job->rb - s < m) m = job->rb - s;
+        /* the rows of this block with a bucket in the chunk */
+        size_t ns = 0;
+        for (size_t i = 0; i < m; i++) {
+            size_t j = s + i, k = ks[j], kr = ke ? ke[j] : SIZE_MAX;
+            int in = k != SIZE_MAX && k >= k0 && k < k1;
+            size_t b1 = in ? k - kb : gc;
+            size_t b2 = kr != SIZE_MAX && kr >= k0 && kr < k1 ? kr - kb : gc;
+            size_t bt = st[j] == 1 && in && gt[k] != SIZE_MAX ? gt[k] - t0 : tc;
+            if (b1 == gc && b2 == gc) continue; /* (a tied event's bt needs b1 in the chunk) */
+            sel[ns] = i; i1[ns] = b1; i2[ns] = b2; te[ns] = bt;
+            ns++;
         }
-        if (do_buckets)
-            /* row-major buckets: each row adds q contiguous values to its bucket row(s) */
-            for (size_t i = 0; i < m; i++) {
-                double ri = r[s + i];
+        for (size_t h = 0; h < ns; h += COX_SUB) {
+            size_t mh = ns - h < COX_SUB ? ns - h : COX_SUB;
+            const size_t *sh = sel + h;
+            double *tb = w->tbuf + (size_t)job->slot * COX_SUB * q; /* mh x q row-major: r_j (x_j - mean) */
+            for (size_t c = 0; c < q; c++) {
+                const double *col = w->x + w->cols[c] * n + s;
+                double mu = w->mean[w->cols[c]];
+                for (size_t i = 0; i < mh; i++) tb[i * q + c] = r[s + sh[i]] * (col[sh[i]] - mu);
+            }
+            for (size_t i = 0; i < mh; i++) {
                 const double *xr = tb + i * q;
-                if (i1[i] < gc) {
-                    double *b1 = w->bk1 + i1[i] * q;
-                    for (size_t c = 0; c < q; c++) b1[c] += ri * xr[c];
+                size_t a1 = i1[h + i], a2 = i2[h + i], at = te[h + i];
+                if (a1 < gc) {
+                    double *b1 = job->bk1 + a1 * q;
+                    for (size_t c = 0; c < q; c++) b1[c] += xr[c];
                 }
-                if (ke && i2[i] < gc) {
-                    double *b2 = w->bk1 + i2[i] * q;
-                    for (size_t c = 0; c < q; c++) b2[c] -= ri * xr[c];
+                if (a2 < gc) {
+                    double *b2 = job->bk1 + a2 * q;
+                    for (size_t c = 0; c < q; c++) b2[c] -= xr[c];
                 }
-                if (w->ntie && te[i] < tc) {
-                    double *be = w->bke + te[i] * q;
-                    for (size_t c = 0; c < q; c++) be[c] += ri * xr[c];
+                if (at < tc) {
+                    double *be = job->bke + at * q;
+                    for (size_t c = 0; c < q; c++) be[c] += xr[c];
                 }
             }
-        if (do_t1)
-            cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, (int)q, (int)m, 1.0, w->buf, (int)m,
-                        1.0, w->t1, (int)q);
+        }
     }
 }
 
@@ -507,32 +602,73 @@ static double group_hazard(cox_work *w, size_t k, double s0, double e0)
     return ll;
 }
 
+
+typedef struct scalar_job {
+    cox_work *w;
+    size_t a, b;  /* rows */
+    int phase;    /* 0: block maxima of eta; 1: r and the events' part of log L; 2: c */
+    double *mx;   /* phase 0: nblk maxima of these rows */
+    double ll;    /* phase 1 */
+} scalar_job;
+
+static void *scalar_job_run(void *arg)
+{
+    scalar_job *j = arg;
+    cox_work *w = j->w;
+    if (j->phase == 0) {
+        for (size_t b = 0; b < w->nblk; b++) j->mx[b] = -INFINITY;
+        for (size_t i = j->a; i < j->b; i++) {
+            size_t b = w->strata ? (size_t)w->sid_blk[w->strata[i]] : 0;
+            if (w->eta[i] > j->mx[b]) j->mx[b] = w->eta[i];
+        }
+    } else if (j->phase == 1) {
+        double ll = 0;
+        for (size_t i = j->a; i < j->b; i++) {
+            size_t b = w->strata ? (size_t)w->sid_blk[w->strata[i]] : 0;
+            double e = w->eta[i] - w->shift[b];
+            w->r[i] = wgt(w, i) * exp(e);
+            if (w->status[i] == 1) ll += wgt(w, i) * e;
+        }
+        j->ll = ll;
+    } else {
+        /* c_j = H(stop_j) - H(start_j) - [event] q_k */
+        for (size_t i = j->a; i < j->b; i++) {
+            size_t k = w->kstop[i];
+            double ci = k != SIZE_MAX ? w->g_h[k] : 0;
+            if (w->status[i] == 1) ci -= w->g_q[k];
+            if (w->kstart && w->kstart[i] != SIZE_MAX) ci -= w->g_h[w->kstart[i]];
+            w->c[i] = ci;
+        }
+    }
+    return NULL;
+}
+
 /* The scalar sums in input order (bucket path): no access to rows in time order, which at
    n = 1e7 costs a cache miss per row and array. S0 and E0 per event group come from buckets
    filled in one sequential pass (added where a row enters the risk set, removed where it
-   leaves), then a running sum over the groups of each stratum. */
+   leaves), then a running sum over the groups of each stratum. The row-wise parts (maxima,
+   exp, c) run on two threads by halves of the rows (partial results combined in a fixed
+   order: the same numbers with one thread or two). */
 static double scalar_sequential(cox_work *w)
 {
-    size_t n = w->n, ng = w->ngrp;
+    size_t n = w->n, ng = w->ngrp, nb = w->nblk, mid = n / 2;
     double ll = 0, *b0 = w->b0, *be0 = w->b0 + ng;
-    for (size_t b = 0; b < w->nblk; b++) w->shift[b] = -INFINITY;
-    for (size_t i = 0; i < n; i++) {
-        size_t b = w->strata ? (size_t)w->sid_blk[w->strata[i]] : 0;
-        if (w->eta[i] > w->shift[b]) w->shift[b] = w->eta[i];
-    }
+    double *mxa = w->shift + (nb + 1), *mxb = mxa + (nb + 1);
+    scalar_job ja = { w, 0, mid, 0, mxa, 0 }, jb = { w, mid, n, 0, mxb, 0 };
+    both(w, scalar_job_run, &ja, scalar_job_run, &jb);
+    for (size_t b = 0; b < nb; b++) w->shift[b] = mxa[b] > mxb[b] ? mxa[b] : mxb[b];
+    ja.phase = jb.phase = 1;
+    both(w, scalar_job_run, &ja, scalar_job_run, &jb);
+    ll = ja.ll + jb.ll;
     memset(b0, 0, 2 * ng * sizeof *b0);
     for (size_t i = 0; i < n; i++) {
-        size_t b = w->strata ? (size_t)w->sid_blk[w->strata[i]] : 0, k = w->kstop[i];
-        double ri = wgt(w, i) * exp(w->eta[i] - w->shift[b]);
-        w->r[i] = ri;
+        size_t k = w->kstop[i];
+        double ri = w->r[i];
         if (k != SIZE_MAX) b0[k] += ri;
         if (w->kstart && w->kstart[i] != SIZE_MAX) b0[w->kstart[i]] -= ri;
-        if (w->status[i] == 1) {
-            be0[k] += ri;
-            ll += wgt(w, i) * (w->eta[i] - w->shift[b]);
-        }
+        if (w->status[i] == 1) be0[k] += ri;
     }
-    for (size_t b = 0; b < w->nblk; b++) {
+    for (size_t b = 0; b < nb; b++) {
         double s0 = 0, h = 0;
         for (size_t k = w->bgrp[b]; k < w->bgrp[b + 1]; k++) {
             s0 += b0[k];
@@ -540,15 +676,50 @@ static double scalar_sequential(cox_work *w)
         }
         for (size_t k = w->bgrp[b + 1]; k-- > w->bgrp[b];) { h += w->g_h[k]; w->g_h[k] = h; }
     }
-    /* c_j = H(stop_j) - H(start_j) - [event] q_k */
-    for (size_t i = 0; i < n; i++) {
-        size_t k = w->kstop[i];
-        double ci = k != SIZE_MAX ? w->g_h[k] : 0;
-        if (w->status[i] == 1) ci -= w->g_q[k];
-        if (w->kstart && w->kstart[i] != SIZE_MAX) ci -= w->g_h[w->kstart[i]];
-        w->c[i] = ci;
-    }
+    ja.phase = jb.phase = 2;
+    both(w, scalar_job_run, &ja, scalar_job_run, &jb);
     return ll;
+}
+
+
+typedef struct eta_job {
+    cox_work *w;
+    const double *beta;
+    double mb;
+    size_t a, b; /* rows */
+} eta_job;
+
+/* eta = x'beta + offset - mean'beta for rows a..b, in row blocks that stay in cache while every
+   column adds its term (one read of the design, not q passes over eta). A plain loop rather than
+   BLAS: every row then gets the same operations in the same order (no FMA under
+   -ffp-contract=off, no kernel-dependent tail handling), so rows with equal covariates get
+   bit-equal eta and the concordance sees their tie exactly as R does. */
+static void *eta_job_run(void *arg)
+{
+    const eta_job *j = arg;
+    cox_work *w = j->w;
+    size_t n = w->n, q = w->q;
+    for (size_t s = j->a; s < j->b; s += COX_BLOCK) {
+        size_t m = j->b - s < COX_BLOCK ? j->b - s : COX_BLOCK;
+        double *e = w->eta + s;
+        if (w->offset) memcpy(e, w->offset + s, m * sizeof *e);
+        else memset(e, 0, m * sizeof *e);
+        for (size_t c = 0; c < q; c++) {
+            const double *col = w->x + w->cols[c] * n + s;
+            double bc = j->beta[c];
+            if (bc == 0) continue;
+            for (size_t i = 0; i < m; i++) e[i] += bc * col[i];
+        }
+        if (j->mb != 0) for (size_t i = 0; i < m; i++) e[i] -= j->mb;
+    }
+    return NULL;
+}
+
+static void *pass_job_run(void *arg)
+{
+    const pass_job *j = arg;
+    if (j->do_buckets || j->do_t1 || j->u) pass_x(j);
+    return NULL;
 }
 
 int cox_eval(cox_work *w, const double *beta, double *loglik, double *u, double *info,
@@ -557,25 +728,14 @@ int cox_eval(cox_work *w, const double *beta, double *loglik, double *u, double 
     size_t n = w->n, q = w->q;
     if (w->exact) return cox_exact_eval(w, beta, loglik, u, info, err);
 
-    /* eta = x'beta + offset - mean'beta, in row blocks that stay in cache while every column
-       adds its term (one read of the design, not q passes over eta). A plain loop rather than
-       BLAS: every row then gets the same operations in the same order (no FMA under
-       -ffp-contract=off, no kernel-dependent tail handling), so rows with equal covariates get
-       bit-equal eta and the concordance sees their tie exactly as R does. */
+    /* eta (see eta_job_run) */
     double mb = 0;
     for (size_t c = 0; c < q; c++) mb += beta[c] * w->mean[w->cols[c]];
-    for (size_t s = 0; s < n; s += COX_BLOCK) {
-        size_t m = n - s < COX_BLOCK ? n - s : COX_BLOCK;
-        double *e = w->eta + s;
-        if (w->offset) memcpy(e, w->offset + s, m * sizeof *e);
-        else memset(e, 0, m * sizeof *e);
-        for (size_t c = 0; c < q; c++) {
-            const double *col = w->x + w->cols[c] * n + s;
-            double bc = beta[c];
-            if (bc == 0) continue;
-            for (size_t i = 0; i < m; i++) e[i] += bc * col[i];
-        }
-        if (mb != 0) for (size_t i = 0; i < m; i++) e[i] -= mb;
+    {
+        /* the two halves of the rows on two threads (a block boundary between them) */
+        size_t mid = w->threads > 1 ? (n / 2 / COX_BLOCK) * COX_BLOCK : 0;
+        eta_job ja = { w, beta, mb, mid, n }, jb = { w, beta, mb, 0, mid };
+        both(w, eta_job_run, &ja, eta_job_run, &jb);
     }
 
     double ll = 0;
@@ -635,18 +795,54 @@ int cox_eval(cox_work *w, const double *beta, double *loglik, double *u, double 
     *loglik = ll;
     if (!u && !info) return CARTA_OK;
 
-    /* S1, E1: the score and the rows of A. */
-    double *xw = w->xw;
+    /* The score from one sequential pass (U = X'(w delta - r c)), fused with X' diag(r c) X;
+       S1, E1 per event group only for the rows of A. */
     double *ata = info;
-    if (u) memset(u, 0, q * sizeof *u);
     if (ata) memset(ata, 0, q * q * sizeof *ata);
     size_t na = 0;
+    int two = 0; /* X' diag(r c) X in two halves (slots 0 and 1 of t1) */
     if (w->bk1) {
         /* bucket path: per chunk of event groups one sequential pass, then the running sums */
         size_t blk = 0, t0 = 0;
-        for (size_t k0 = 0; k0 < w->ngrp; k0 += w->chunk) {
+        if (!info) {
+            pass_job ju = { w, 0, 0, u, 0, 0, 0, 0, 0, 0, n, 0, NULL, NULL };
+            pass_x(&ju);
+        } else for (size_t k0 = 0; k0 < w->ngrp; k0 += w->chunk) {
             size_t k1 = w->ngrp - k0 < w->chunk ? w->ngrp : k0 + w->chunk;
-            pass_x(w, 1, info != NULL && k0 == 0, k0, k1, t0);
+            size_t l1 = (w->chunk + COX_DUMMY) * q, le = (w->tie_cap + COX_DUMMY) * q;
+            double *bk1b = w->bk1 + w->bk1_len, *bkeb = w->bke + w->bke_len; /* second copies */
+            memset(w->bk1, 0, l1 * sizeof *w->bk1);
+            memset(w->bke, 0, le * sizeof *w->bke);
+            if (k0 == 0 && w->bsplit) {
+                /* two jobs, one on a second thread: each the score, X' diag(r c) X and the
+                   buckets of half the rows, on its own scratch and bucket copy; then the sums */
+                size_t mid = (n / 2 / COX_BLOCK) * COX_BLOCK;
+                double *ua = u ? w->upart : NULL, *ub = u ? w->upart + q : NULL;
+                memset(bk1b, 0, l1 * sizeof *bk1b);
+                memset(bkeb, 0, le * sizeof *bkeb);
+                pass_job ja = { w, 1, 1, ua, k0, k0, k1, t0, 1, 0, mid, 1, bk1b, bkeb },
+                         jb = { w, 1, 1, ub, k0, k0, k1, t0, 0, mid, n, 1, w->bk1, w->bke };
+                both(w, pass_job_run, &ja, pass_job_run, &jb);
+                if (u) for (size_t c = 0; c < q; c++) u[c] = ua[c] + ub[c];
+                for (size_t k = 0; k < l1; k++) w->bk1[k] += bk1b[k];
+                for (size_t k = 0; k < le; k++) w->bke[k] += bkeb[k];
+                two = 1;
+            } else if (k0 == 0) {
+                /* X' diag(r c) X and the score on a second thread, the buckets here (two reads
+                   of the design at once, on separate scratch) */
+                pass_job jt = { w, 0, 1, u, 0, 0, 0, 0, 0, 0, n, 0, NULL, NULL },
+                         jb = { w, 1, 0, NULL, k0, k0, k1, t0, 1, 0, 0, 0, w->bk1, w->bke };
+                both(w, pass_job_run, &jt, pass_job_run, &jb);
+            } else {
+                /* later chunks: the two halves of the chunk's groups (about equal rows entering
+                   them) on two threads: disjoint buckets, each thread reads the rows of its half */
+                size_t km = k0, half = 0, tot = 0;
+                for (size_t k = k0; k < k1; k++) tot += w->g_nin[k];
+                while (km < k1 && 2 * (half + w->g_nin[km]) <= tot) half += w->g_nin[km++];
+                pass_job ja = { w, 1, 0, NULL, k0, k0, km, t0, 1, 0, 0, 0, w->bk1, w->bke },
+                         jb = { w, 1, 0, NULL, k0, km, k1, t0, 0, 0, 0, 0, w->bk1, w->bke };
+                both(w, pass_job_run, &ja, pass_job_run, &jb);
+            }
             for (size_t k = k0; k < k1; k++) {
                 while (k >= w->bgrp[blk + 1]) blk++;
                 if (k == w->bgrp[blk]) memset(w->s1, 0, q * sizeof *w->s1); /* a new stratum */
@@ -654,37 +850,38 @@ int cox_eval(cox_work *w, const double *beta, double *loglik, double *u, double 
                 for (size_t c = 0; c < q; c++) w->s1[c] += b1[c];
                 if (w->g_tie[k] != SIZE_MAX)
                     memcpy(w->e1, w->bke + (w->g_tie[k] - t0) * q, q * sizeof *w->e1);
-                group_rows(w, k, u, ata, &na);
+                group_rows(w, k, NULL, ata, &na);
             }
             for (size_t k = k0; k < k1; k++) t0 += w->g_tie[k] != SIZE_MAX;
         }
     } else {
         /* gather path: rows in time order */
-        if (info) pass_x(w, 0, 1, 0, 0, 0);
-        memset(xw, 0, q * sizeof *xw);
-        for (size_t b = 0; b < w->nblk; b++) {
-            size_t i = w->bbeg[b], i2 = w->bbeg2[b], nrisk = 0;
-            memset(w->s1, 0, q * sizeof *w->s1);
-            for (size_t k = w->bgrp[b]; k < w->bgrp[b + 1]; k++) {
-                memset(w->e1, 0, q * sizeof *w->e1);
-                accum(w, w->ord, i, w->g_end[k], 1.0, w->g_beg[k], xw);
-                nrisk += w->g_end[k] - i;
-                i = w->g_end[k];
-                if (w->counting) {
-                    accum(w, w->ord2, i2, w->g_rm[k], -1.0, SIZE_MAX, xw);
-                    nrisk -= w->g_rm[k] - i2;
-                    i2 = w->g_rm[k];
+        pass_job jg = { w, 0, info != NULL, u, 0, 0, 0, 0, 0, 0, n, 0, NULL, NULL };
+        pass_x(&jg);
+        if (info)
+            for (size_t b = 0; b < w->nblk; b++) {
+                size_t i = w->bbeg[b], i2 = w->bbeg2[b], nrisk = 0;
+                memset(w->s1, 0, q * sizeof *w->s1);
+                for (size_t k = w->bgrp[b]; k < w->bgrp[b + 1]; k++) {
+                    memset(w->e1, 0, q * sizeof *w->e1);
+                    accum(w, w->ord, i, w->g_end[k], 1.0, w->g_beg[k], w->xw);
+                    nrisk += w->g_end[k] - i;
+                    i = w->g_end[k];
+                    if (w->counting) {
+                        accum(w, w->ord2, i2, w->g_rm[k], -1.0, SIZE_MAX, w->xw);
+                        nrisk -= w->g_rm[k] - i2;
+                        i2 = w->g_rm[k];
+                    }
+                    if (nrisk == 0) memset(w->s1, 0, q * sizeof *w->s1);
+                    group_rows(w, k, NULL, ata, &na);
                 }
-                if (nrisk == 0) memset(w->s1, 0, q * sizeof *w->s1);
-                group_rows(w, k, u, ata, &na);
             }
-        }
     }
-    if (ata) flush_a(w, &na, ata);
-    if (u) for (size_t c = 0; c < q; c++) u[c] += xw[c];
     if (!info) return CARTA_OK;
+    flush_a(w, &na, ata);
 
     double *t1 = w->t1; /* X' diag(r c) X from pass_x */
+    if (two) for (size_t k = 0; k < q * q; k++) t1[k] += t1[q * q + k];
     for (size_t a = 0; a < q; a++)
         for (size_t b2 = 0; b2 <= a; b2++) {
             double v = t1[b2 + a * q] - info[b2 + a * q];

@@ -6,7 +6,9 @@
  * companions at (beta_hat, 0) is u' M^-1 u with u = (0, U2) and M the information of the augmented
  * model: U2 = sum_k g_k (sum_events w x - sum_l meanwt a_l), M = [[I, I_g], [I_g, I_gg]] where
  * I_g and I_gg weight each event time's information contribution by g_k and g_k^2. Per term the
- * test uses the rows (1..q, q + j); the global test all 2q rows (R's zph1/zph2, terms = FALSE).
+ * test uses the rows (1..q, q + j); the global test all 2q rows (R's zph1/zph2, terms = FALSE);
+ * a term of several columns (spec.term_of; R's default terms = TRUE) the rows 1..q and q + j for
+ * each kept column j of the term, with df = their number.
  * The weighted informations reuse the dsyrk identity of cox_sums.c with group weights:
  *   I_gamma = X' diag(r c^gamma) X - A' diag(gamma) A,
  *   c^gamma_j = sum_{k at risk} gamma_k g_k - [event] gamma_k(j) q_k(j). */
@@ -294,6 +296,39 @@ int cox_zph(cox_work *w, const carta_cox_spec *spec, const double *info, carta_c
     r->zph_global.stat = t;
     r->zph_global.df = (double)q;
     r->zph_global.p = isfinite(t) ? gsl_cdf_chisq_Q(t, (double)q) : (double)NAN;
+
+    /* per term (R's terms = TRUE): rows 1..q and the companions of the term's kept columns */
+    if (spec->term_of && spec->n_terms > 0) {
+        size_t nt = spec->n_terms, *jj = carta_malloc(q * sizeof *jj);
+        if (!jj || !(r->zph_by_term = carta_malloc(nt * sizeof *r->zph_by_term))) {
+            carta_free(jj);
+            rc = carta_error_set(err, CARTA_ENOMEM, NULL, "cox.zph: no memory");
+            goto done;
+        }
+        r->n_zph_by_term = nt;
+        for (size_t tm = 0; tm < nt; tm++) {
+            carta_cox_test *z = &r->zph_by_term[tm];
+            size_t d = 0;
+            for (size_t j = 0; j < q; j++) if (spec->term_of[w->cols[j]] == tm) jj[d++] = j;
+            z->stat = z->df = z->p = NAN;
+            if (d == 0) continue; /* every column of the term aliased */
+            size_t m = q + d; /* big (2q x 2q) is free again: the global test is done */
+            for (size_t a = 0; a < q; a++)
+                for (size_t b = 0; b < q; b++) big[a + b * m] = info[a + b * q];
+            for (size_t a = 0; a < q; a++)
+                for (size_t e = 0; e < d; e++)
+                    big[a + (q + e) * m] = big[(q + e) + a * m] = ig[a + jj[e] * q];
+            for (size_t e = 0; e < d; e++)
+                for (size_t f = 0; f < d; f++) big[(q + e) + (q + f) * m] = igg[jj[e] + jj[f] * q];
+            memset(uu, 0, m * sizeof *uu);
+            for (size_t e = 0; e < d; e++) uu[q + e] = u2[jj[e]];
+            double st = quad(m, big, uu, sol);
+            z->stat = st;
+            z->df = (double)d;
+            z->p = isfinite(st) ? gsl_cdf_chisq_Q(st, (double)d) : (double)NAN;
+        }
+        carta_free(jj);
+    }
 done:
     carta_free(tt); carta_free(gam); carta_free(cg); carta_free(cg2); carta_free(a1); carta_free(a2);
     carta_free(xb); carta_free(ig); carta_free(igg); carta_free(u2); carta_free(ew); carta_free(big);

@@ -174,10 +174,39 @@ static size_t heap_pop(heap *h, const carta_survsort *s, size_t *pos)
    candidates in time order. Few candidates in practice (none for whole-day data). */
 typedef struct cand { uint64_t key, prev; size_t pos; } cand;
 
-static int timefix(carta_survsort *s, double tmax_abs)
+/* With the exact mean known: one more merge applying the rule to every distinct time, rewriting
+   the keys of merged rows in place (used when the candidates would be too many to keep). */
+static void timefix_exact(carta_survsort *s, heap *h, size_t *pos, double mean)
+{
+    const double tol = 1.4901161193847656e-08;
+    size_t nb = s->n_cells * s->n_kinds, cnt = 0;
+    uint64_t kprev = 0, cut = 0;
+    heap_fill(h, s, pos, nb);
+    while (h->n) {
+        size_t p = heap_pop(h, s, pos);
+        uint64_t k = s->key[p];
+        if (!(cnt && k == kprev)) {
+            uint64_t c = k;
+            if (cnt) {
+                double dy = carta_survsort_time(k) - carta_survsort_time(kprev);
+                if (dy <= tol || dy / mean <= tol) c = cut; /* the predecessor's cut */
+            }
+            cnt++;
+            kprev = k;
+            cut = c;
+        }
+        if (cut != k) s->key[p] = cut;
+    }
+}
+
+static int timefix(carta_survsort *s, double tmax_abs, double row_mean)
 {
     const double tol = 1.4901161193847656e-08; /* sqrt(.Machine$double.eps) */
     size_t nb = s->n_cells * s->n_kinds, nc = 0, capc = 0;
+    /* candidates beyond this many (dense continuous times, where the bound below is loose) are
+       not kept: the exact rule is then applied by a second merge, in place */
+    size_t n_all = s->off[nb], cap = n_all / 8 + 1024;
+    int overflow = 0;
     heap h = { 0 };
     cand *c = NULL;
     int rc = CARTA_ENOMEM;
@@ -185,7 +214,13 @@ static int timefix(carta_survsort *s, double tmax_abs)
     h.k = carta_malloc((nb ? nb : 1) * sizeof *h.k);
     h.b = carta_malloc((nb ? nb : 1) * sizeof *h.b);
     if (!pos || !h.k || !h.b) goto done;
-    double bound = tol * (tmax_abs > 1 ? tmax_abs : 1.0);
+    /* the rule's threshold is tol * max(1, mean of the distinct times), known only at the end:
+       candidates are kept under a guess of 1.1 times the mean over rows (close to it unless
+       times are heavily tied), capped by max |t| (a sure bound); if the mean turns out larger
+       than the guess, or the candidates are too many, a second merge applies the exact rule */
+    double guess = 1.1 * row_mean;
+    if (guess > tmax_abs) guess = tmax_abs;
+    double bound = tol * (guess > 1 ? guess : 1.0);
     double sum = 0.0, yprev = 0.0;
     size_t cnt = 0;
     uint64_t kprev = 0, kpred = 0;
@@ -203,9 +238,11 @@ static int timefix(carta_survsort *s, double tmax_abs)
             kprev = k;
             yprev = y;
         }
-        if (is_cand) {
+        if (is_cand && !overflow) {
+            if (nc == cap) { overflow = 1; continue; }
             if (nc == capc) {
                 size_t nn = capc ? 2 * capc : 1024;
+                if (nn > cap) nn = cap;
                 cand *t = carta_realloc(c, nn * sizeof *t);
                 if (!t) goto done;
                 c = t; capc = nn;
@@ -217,6 +254,13 @@ static int timefix(carta_survsort *s, double tmax_abs)
     /* exact rule, in time order: a tied time takes the cut of its predecessor; a predecessor
        that is not a candidate is never tied, so its cut is itself */
     double mean = cnt ? sum / (double)cnt : 0.0;
+    if (tol * (mean > 1 ? mean : 1.0) > bound) overflow = 1; /* the guess was too small */
+    if (overflow) {
+        carta_free(c);
+        c = NULL;
+        timefix_exact(s, &h, pos, mean);
+        goto done;
+    }
     uint64_t last_key = 0, last_cut = 0;
     int have_last = 0;
     for (size_t i = 0; i < nc; i++) {
@@ -331,14 +375,15 @@ int carta_survsort_build(const carta_surv_data *d, int use_groups, int use_strat
     sk = NULL; sw = NULL; cnt = NULL;
     if (fix && !d->start) {
         /* whole numbers below 1/tol can have no near-ties: skip the merge (whole days) */
-        double tmax = 0.0;
+        double tmax = 0.0, asum = 0.0;
         int whole = 1;
         for (size_t i = 0; i < n; i++) {
             double a = fabs(d->time[i]);
             if (a > tmax) tmax = a;
+            asum += a;
             if (whole && d->time[i] != floor(d->time[i])) whole = 0;
         }
-        if (!(whole && tmax < 6.7e7) && timefix(s, tmax)) goto nomem;
+        if (!(whole && tmax < 6.7e7) && timefix(s, tmax, n ? asum / (double)n : 0.0)) goto nomem;
     }
     *out = s;
     return CARTA_OK;
@@ -477,3 +522,38 @@ void carta_survsort_confint(int type, double z, double p, double se, double *lo,
     }
 }
 
+size_t carta_survsort_upper(const double *x, size_t m, double v)
+{
+    size_t lo = 0, hi = m;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (x[mid] <= v) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+}
+
+static int event_cmp(const void *x, const void *y)
+{
+    const carta_survsort_event *a = x, *b = y;
+    if (a->id != b->id) return a->id < b->id ? -1 : 1;
+    if (a->j != b->j) return a->j < b->j ? -1 : 1;
+    if (a->row != b->row) return a->row < b->row ? -1 : 1;
+    return a->exit - b->exit;
+}
+
+size_t carta_survsort_subject_events(const carta_surv_data *d, int use_group, size_t g, const double *times,
+                                     size_t m, carta_survsort_event *ev)
+{
+    size_t nr = 0;
+    for (size_t i = 0; i < d->n; i++) {
+        if (use_group && d->group && (size_t)d->group[i] != g) continue;
+        if (d->weight && d->weight[i] == 0) continue;
+        int sid = d->id ? d->id[i] : (int)(nr / 2); /* without ids: each row alone */
+        size_t je = d->start ? carta_survsort_upper(times, m, d->start[i]) : 0;
+        size_t jl = carta_survsort_upper(times, m, d->time[i]) - 1; /* the row's own time */
+        ev[nr++] = (carta_survsort_event){ sid, je, i, 0 };
+        ev[nr++] = (carta_survsort_event){ sid, jl, i, 1 };
+    }
+    if (d->id) qsort(ev, nr, sizeof *ev, event_cmp);
+    return nr;
+}

@@ -60,7 +60,157 @@ static void test(carta_jsonw *w, const char *key, double stat, double df, double
     carta_jsonw_end_object(w);
 }
 
-static void write_cox(carta_jsonw *w, const carta_cox_result *r, long thr)
+/* ---- cox.zph per term: the terms' names ----
+   The Cox result gives the per-term tests (R's cox.zph(terms = TRUE)) in term order; the run
+   numbers the terms as R's model.matrix `assign` does (src/run/models.c, design_term_of): a
+   feature's columns form one term, a missing indicator its own, each interaction its own, in the
+   order of their first column. The card names them from the predictors the same way: a feature's
+   columns are the consecutive coefficients its `terms` list names; its term is the feature's name
+   (R's term label of a factor), or the column's name for a transformed numeric ("log(bili)"); an
+   interaction column "a:b" of two features' columns is the term "<a's term>:<b's term>"; any other
+   column names itself. When this grouping does not reproduce the result's terms (their number, and
+   each term's df as its count of non-aliased columns), the names are not given (null). */
+
+/* k > 0 when the joined list s ("c1, c2, ...") is exactly the column names j .. j + k - 1. */
+static size_t run_match(const char *s, const carta_cox_result *r, size_t j)
+{
+    size_t k = 0, pos = 0;
+    while (j + k < r->p) {
+        size_t len = strlen(r->terms[j + k].term);
+        if (strncmp(s + pos, r->terms[j + k].term, len) != 0) return 0;
+        pos += len;
+        k++;
+        if (s[pos] == '\0') return k;
+        if (strncmp(s + pos, ", ", 2) != 0) return 0;
+        pos += 2;
+    }
+    return 0;
+}
+
+typedef struct zph_labels {
+    size_t *group;  /* p: the term of each column */
+    char **label;   /* p: the term label of each column (owned) */
+    size_t n;       /* number of terms; labels valid only when n == r->n_zph_by_term */
+    int ok;         /* the grouping reproduces the result's terms */
+} zph_labels;
+
+static void zph_labels_free(zph_labels *z, size_t p)
+{
+    for (size_t j = 0; z->label && j < p; j++) carta_free(z->label[j]);
+    carta_free(z->label);
+    carta_free(z->group);
+}
+
+/* The main-effect term of column j of predictor pr (k columns). */
+static const char *main_label(const carta_card_predictor *pr, size_t k, const char *column)
+{
+    return k == 1 && pr->transform && strcmp(pr->transform, "none") != 0 ? column : pr->name;
+}
+
+static int zph_labels_make(const carta_card_input *in, const carta_cox_result *r, zph_labels *z)
+{
+    size_t p = r->p, np = in->n_predictors, none = (size_t)-1;
+    memset(z, 0, sizeof *z);
+    size_t *pred = carta_malloc((p ? p : 1) * sizeof *pred), *width = carta_calloc(np ? np : 1, sizeof *width);
+    z->group = carta_malloc((p ? p : 1) * sizeof *z->group);
+    z->label = carta_calloc(p ? p : 1, sizeof *z->label);
+    int rc = pred && width && z->group && z->label ? CARTA_OK : CARTA_ENOMEM;
+    for (size_t j = 0; !rc && j < p; j++) pred[j] = none;
+    /* The features' runs of columns. */
+    for (size_t j = 0; !rc && j < p; j++) {
+        if (pred[j] != none) continue;
+        for (size_t i = 0; i < np; i++) {
+            const char *t = in->predictors[i].terms;
+            size_t k = width[i] || !t || !*t ? 0 : run_match(t, r, j);
+            if (!k) continue;
+            for (size_t e = 0; e < k; e++) pred[j + e] = i;
+            width[i] = k;
+            break;
+        }
+    }
+    for (size_t j = 0; !rc && j < p; j++) {
+        const char *col = r->terms[j].term;
+        const char *lab = col;
+        char *own = NULL;
+        if (pred[j] != none) lab = main_label(&in->predictors[pred[j]], width[pred[j]], col);
+        else
+            for (const char *c = strchr(col, ':'); c && !own; c = strchr(c + 1, ':')) {
+                /* "a:b" with a and b columns of two different features */
+                size_t la = (size_t)(c - col), a = none, b = none;
+                for (size_t i = 0; i < p; i++) {
+                    if (pred[i] == none) continue;
+                    if (a == none && strlen(r->terms[i].term) == la && strncmp(r->terms[i].term, col, la) == 0) a = i;
+                    if (b == none && strcmp(r->terms[i].term, c + 1) == 0) b = i;
+                }
+                if (a == none || b == none || pred[a] == pred[b]) continue;
+                const char *sa = main_label(&in->predictors[pred[a]], width[pred[a]], r->terms[a].term);
+                const char *sb = main_label(&in->predictors[pred[b]], width[pred[b]], r->terms[b].term);
+                size_t n = strlen(sa) + strlen(sb) + 2;
+                if (!(own = carta_malloc(n))) rc = CARTA_ENOMEM;
+                else snprintf(own, n, "%s:%s", sa, sb);
+            }
+        if (!rc && !own && !(own = carta_strdup(lab))) rc = CARTA_ENOMEM;
+        if (rc) break;
+        z->label[j] = own;
+        /* terms numbered in the order of their first column */
+        size_t g = z->n;
+        for (size_t i = 0; i < j && g == z->n; i++)
+            if (strcmp(z->label[i], own) == 0) g = z->group[i];
+        z->group[j] = g;
+        if (g == z->n) z->n++;
+    }
+    carta_free(pred);
+    carta_free(width);
+    if (rc) {
+        zph_labels_free(z, p);
+        memset(z, 0, sizeof *z);
+        return rc;
+    }
+    z->ok = z->n == r->n_zph_by_term;
+    for (size_t t = 0; z->ok && t < z->n; t++) {
+        size_t kept = 0;
+        for (size_t j = 0; j < p; j++) kept += z->group[j] == t && !r->terms[j].aliased;
+        double df = r->zph_by_term[t].df;
+        z->ok = isnan(df) ? kept == 0 : df == (double)kept;
+    }
+    return CARTA_OK;
+}
+
+/* "by_term": [{term, columns, chisq, df, p}, ...]: R's cox.zph(terms = TRUE) rows. */
+static int write_zph_by_term(carta_jsonw *w, const carta_card_input *in, const carta_cox_result *r)
+{
+    zph_labels z;
+    memset(&z, 0, sizeof z);
+    int rc = r->n_zph_by_term ? zph_labels_make(in, r, &z) : CARTA_OK;
+    if (rc) return rc;
+    carta_jsonw_key(w, "by_term");
+    carta_jsonw_begin_array(w);
+    for (size_t t = 0; t < r->n_zph_by_term; t++) {
+        carta_jsonw_begin_object(w);
+        const char *label = NULL;
+        for (size_t j = 0; z.ok && j < r->p && !label; j++)
+            if (z.group[j] == t) label = z.label[j];
+        carta_jsonw_kstring(w, "term", label);
+        carta_jsonw_key(w, "columns");
+        if (!z.ok) carta_jsonw_null(w);
+        else {
+            carta_jsonw_begin_array(w);
+            for (size_t j = 0; j < r->p; j++)
+                if (z.group[j] == t) carta_jsonw_string(w, r->terms[j].term);
+            carta_jsonw_end_array(w);
+        }
+        carta_jsonw_knumber(w, "chisq", r->zph_by_term[t].stat);
+        carta_jsonw_knumber(w, "df", r->zph_by_term[t].df);
+        carta_jsonw_knumber(w, "p", r->zph_by_term[t].p);
+        carta_jsonw_end_object(w);
+    }
+    carta_jsonw_end_array(w);
+    zph_labels_free(&z, r->p);
+    return CARTA_OK;
+}
+
+/* The Cox result; CARTA_ENOMEM (the per-term names' working memory). */
+static int write_cox(carta_jsonw *w, const carta_card_input *in, const carta_cox_result *r, long thr)
 {
     static const char *const zph_names[] = { "none", "km", "identity", "rank", "log" };
     carta_jsonw_begin_object(w);
@@ -118,6 +268,7 @@ static void write_cox(carta_jsonw *w, const carta_cox_result *r, long thr)
             carta_jsonw_end_object(w);
         }
         carta_jsonw_end_array(w);
+        if (write_zph_by_term(w, in, r)) return CARTA_ENOMEM;
         carta_jsonw_key(w, "global");
         carta_jsonw_begin_object(w);
         carta_jsonw_knumber(w, "chisq", r->zph_global.stat);
@@ -154,6 +305,7 @@ static void write_cox(carta_jsonw *w, const carta_cox_result *r, long thr)
     carta_jsonw_end_array(w);
     carta_jsonw_kstring(w, "warnings", r->warnings);
     carta_jsonw_end_object(w);
+    return CARTA_OK;
 }
 
 static void write_logistic(carta_jsonw *w, const carta_logistic_result *r, long thr)
@@ -200,7 +352,7 @@ static void write_logistic(carta_jsonw *w, const carta_logistic_result *r, long 
 /* An elastic-net fit at the configured lambda: coefficients on the original scale (glmnet's
    standardize = TRUE reports them so), deviance and the share explained. No standard errors:
    penalized estimates have none that mean what a Wald interval says. */
-static void write_glmnet(carta_jsonw *w, const carta_glmnet_path *g)
+static void write_glmnet(carta_jsonw *w, const carta_glmnet_path *g, const char *cv_json)
 {
     carta_jsonw_begin_object(w);
     carta_jsonw_kstring(w, "family", g->family == CARTA_GLMNET_LOGISTIC ? "binomial" : "cox");
@@ -225,6 +377,11 @@ static void write_glmnet(carta_jsonw *w, const carta_glmnet_path *g)
     carta_jsonw_knumber(w, "dev_ratio", g->dev_ratio[0]);
     carta_jsonw_kint(w, "df", g->df[0]);
     carta_jsonw_kbool(w, "converged", g->converged);
+    if (cv_json) {
+        /* lambda chosen by cross-validation: the rule, the folds and the CV curve */
+        carta_jsonw_key(w, "cv");
+        carta_jsonw_raw(w, cv_json);
+    }
     carta_jsonw_end_object(w);
 }
 
@@ -305,6 +462,7 @@ static void tripod(carta_jsonw *w, const carta_card_input *in)
         { "12c", "model type and building", "/models" },
         { "12e", "performance measures", "/performance" },
         { "20a", "participant flow", "/data/cohort/flow" },
+        { "20b", "participant characteristics by study (Table 1)", "/data/studies" },
         { "21", "participants and events per analysis", "/sample_size" },
         { "22", "full model specification", "/models" },
         { "23a", "performance with confidence intervals", "/performance" },
@@ -320,6 +478,7 @@ static void tripod(carta_jsonw *w, const carta_card_input *in)
             for (size_t m = 0; m < in->n_models; m++) reported |= in->models[m].n_metrics > 0;
         }
         if (strcmp(items[k].item, "25") == 0) reported = in->limitations.n > 0;
+        if (strcmp(items[k].item, "20b") == 0) reported = in->studies_json && strcmp(in->studies_json, "[]") != 0;
         carta_jsonw_begin_object(w);
         carta_jsonw_kstring(w, "item", items[k].item);
         carta_jsonw_kstring(w, "topic", items[k].topic);
@@ -330,7 +489,8 @@ static void tripod(carta_jsonw *w, const carta_card_input *in)
     carta_jsonw_end_array(w);
 }
 
-static void write_card(carta_jsonw *w, const carta_card_input *in, const char *hash)
+/* CARTA_ENOMEM when a part needing working memory could not get it (the text is then unusable). */
+static int write_card(carta_jsonw *w, const carta_card_input *in, const char *hash)
 {
     long thr = in->small_count_threshold;
     carta_jsonw_begin_object(w);
@@ -393,6 +553,9 @@ static void write_card(carta_jsonw *w, const carta_card_input *in, const char *h
         carta_jsonw_end_object(w);
     }
     carta_jsonw_end_array(w);
+    /* The per-study table with a compact Table 1 by study (carta_card_studies_json). */
+    carta_jsonw_key(w, "studies");
+    carta_jsonw_raw(w, in->studies_json ? in->studies_json : "[]");
     carta_jsonw_key(w, "cohort");
     carta_jsonw_begin_object(w);
     carta_jsonw_key(w, "flow");
@@ -458,9 +621,11 @@ static void write_card(carta_jsonw *w, const carta_card_input *in, const char *h
         carta_jsonw_key(w, "spec");
         carta_jsonw_raw(w, md->spec_json ? md->spec_json : "{}");
         carta_jsonw_key(w, "result");
-        if (md->cox) write_cox(w, md->cox, thr);
+        if (md->cox) {
+            if (write_cox(w, in, md->cox, thr)) return CARTA_ENOMEM;
+        }
         else if (md->logistic) write_logistic(w, md->logistic, thr);
-        else if (md->glmnet) write_glmnet(w, md->glmnet);
+        else if (md->glmnet) write_glmnet(w, md->glmnet, md->glmnet_cv_json);
         else if (md->gbm) write_gbm(w, md->gbm);
         else carta_jsonw_raw(w, md->result_json ? md->result_json : "null");
         carta_jsonw_key(w, "validation");
@@ -539,6 +704,7 @@ static void write_card(carta_jsonw *w, const carta_card_input *in, const char *h
     carta_jsonw_end_object(w);
     carta_jsonw_end_object(w);
     carta_jsonw_end_object(w);
+    return CARTA_OK;
 }
 
 int carta_card_json(const carta_card_input *in, char **out, size_t *len, carta_error *err)
@@ -548,10 +714,10 @@ int carta_card_json(const carta_card_input *in, char **out, size_t *len, carta_e
     for (int pass = 0; pass < 2; pass++) {
         carta_jsonw *w = carta_jsonw_new(2);
         if (!w) return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory for the model card");
-        write_card(w, in, hex);
         const char *text;
         size_t n;
-        int rc = carta_jsonw_finish(w, &text, &n, err);
+        int rc = write_card(w, in, hex) ? carta_error_set(err, CARTA_ENOMEM, NULL, "no memory for the model card")
+                                        : carta_jsonw_finish(w, &text, &n, err);
         if (rc) {
             carta_jsonw_free(w);
             return rc;

@@ -91,13 +91,157 @@ static void table(buf *b, const cJSON *rows, const char *const *keys, const char
     add(b, "\n");
 }
 
-static void model_section(buf *b, const cJSON *m)
+/* A compact cell of the per-study Table 1 (as card.html shows it). */
+static void table1_cell(buf *b, const cJSON *v)
+{
+    if (!v) {
+        add(b, "NA");
+        return;
+    }
+    const char *type = str(v, "type");
+    if (type && strcmp(type, "numeric") == 0) {
+        const cJSON *med = get(v, "median");
+        if (!cJSON_IsNumber(med)) {
+            add(b, "NA");
+            return;
+        }
+        cell(b, med);
+        add(b, " [");
+        cell(b, get(v, "q1"));
+        add(b, ", ");
+        cell(b, get(v, "q3"));
+        add(b, "]");
+        return;
+    }
+    const cJSON *l;
+    int first = 1;
+    cJSON_ArrayForEach(l, get(v, "levels")) {
+        add(b, "%s", first ? "" : ", ");
+        cell(b, get(l, "level"));
+        add(b, " ");
+        cell(b, get(l, "n"));
+        if (cJSON_IsNumber(get(l, "percent"))) add(b, " (%.0f%%)", get(l, "percent")->valuedouble);
+        first = 0;
+    }
+    if (first) add(b, "NA");
+}
+
+/* 1 when some study has a text value for key (a column that is null everywhere is left out). */
+static int any_text(const cJSON *studies, const char *key)
+{
+    const cJSON *st;
+    cJSON_ArrayForEach(st, studies) if (str(st, key)) return 1;
+    return 0;
+}
+
+/* data.studies: one row per study (registry facts, n, events, compact Table 1). */
+static void studies_table(buf *b, const cJSON *studies)
+{
+    if (cJSON_GetArraySize(studies) <= 0) return;
+    const cJSON *vars = get(cJSON_GetArrayItem(studies, 0), "table1"), *v, *st;
+    static const char *const keys[] = { "studyid", "product", "crs_scale_reported", "n", "events" };
+    static const char *const heads[] = { "study", "product", "CRS scale reported", "n", "events" };
+    int show[5] = { 1, any_text(studies, "product"), any_text(studies, "crs_scale_reported"), 1, 1 };
+    add(b, "Studies (registry facts; the analysed patients of each study; counts below the threshold suppressed):\n\n|");
+    for (size_t k = 0; k < 5; k++)
+        if (show[k]) add(b, " %s |", heads[k]);
+    size_t nv = 0;
+    cJSON_ArrayForEach(v, vars) {
+        const char *type = str(v, "type");
+        add(b, " %s, %s |", str(v, "variable") ? str(v, "variable") : "?", type && strcmp(type, "numeric") == 0 ? "median [IQR]" : "n (%)");
+        nv++;
+    }
+    add(b, "\n|");
+    for (size_t k = 0; k < 5 + nv; k++)
+        if (k >= 5 || show[k]) add(b, "---|");
+    add(b, "\n");
+    cJSON_ArrayForEach(st, studies) {
+        add(b, "|");
+        for (size_t k = 0; k < 5; k++) {
+            if (!show[k]) continue;
+            add(b, " ");
+            cell(b, get(st, keys[k]));
+            add(b, " |");
+        }
+        cJSON_ArrayForEach(v, vars) {
+            const cJSON *mine = NULL, *x;
+            cJSON_ArrayForEach(x, get(st, "table1")) {
+                const char *a = str(x, "variable"), *c = str(v, "variable");
+                if (a && c && strcmp(a, c) == 0) {
+                    mine = x;
+                    break;
+                }
+            }
+            add(b, " ");
+            table1_cell(b, mine);
+            add(b, " |");
+        }
+        add(b, "\n");
+    }
+    add(b, "\n");
+}
+
+/* The plots card.html draws for the model named name, as the files of the run folder. */
+static void plot_list(buf *b, const char *name, const carta_card_plot *plots, size_t n)
+{
+    int any = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!plots[i].model || !name || strcmp(plots[i].model, name) != 0) continue;
+        if (!any) add(b, "Plots (in card.html, and as SVG files in the run folder):\n\n");
+        add(b, "- `plots/%s`: %s\n", plots[i].name, plots[i].caption);
+        any = 1;
+    }
+    if (any) add(b, "\n");
+}
+
+/* The proportional-hazards test (cox.zph): one row per term as R's cox.zph prints by default
+   (terms = TRUE; a factor is one row with df = its columns), then GLOBAL; then the per-column
+   tests (terms = FALSE) when some term has more than one column. */
+static void zph_section(buf *b, const cJSON *zph)
+{
+    if (!cJSON_IsObject(zph)) return;
+    const cJSON *g = get(zph, "global"), *bt = get(zph, "by_term"), *r;
+    add(b, "Proportional hazards (Schoenfeld residuals, cox.zph, transform %s):\n\n", str(zph, "transform") ? str(zph, "transform") : "?");
+    add(b, "| term | chisq | df | p |\n|---|---|---|---|\n");
+    int k = 0, wide = 0;
+    const cJSON *rows = cJSON_GetArraySize(bt) > 0 ? bt : get(zph, "terms");
+    cJSON_ArrayForEach(r, rows) {
+        add(b, "| ");
+        if (cJSON_IsString(get(r, "term"))) cell(b, get(r, "term"));
+        else add(b, "term %d", k + 1);
+        add(b, " | ");
+        cell(b, get(r, "chisq"));
+        add(b, " | ");
+        cell(b, get(r, "df"));
+        add(b, " | ");
+        cell(b, get(r, "p"));
+        add(b, " |\n");
+        if (cJSON_GetArraySize(get(r, "columns")) > 1 || !cJSON_IsArray(get(r, "columns"))) wide = 1;
+        k++;
+    }
+    add(b, "| GLOBAL | ");
+    cell(b, get(g, "chisq"));
+    add(b, " | ");
+    cell(b, get(g, "df"));
+    add(b, " | ");
+    cell(b, get(g, "p"));
+    add(b, " |\n\n");
+    if (cJSON_GetArraySize(bt) > 0 && wide) {
+        static const char *const kk[] = { "term", "chisq", "df", "p" };
+        static const char *const hh[] = { "column", "chisq", "df", "p" };
+        add(b, "Per column (cox.zph terms = FALSE):\n\n");
+        table(b, get(zph, "terms"), kk, hh, 4);
+    }
+}
+
+static void model_section(buf *b, const cJSON *m, const carta_card_plot *plots, size_t n_plots)
 {
     const char *type = str(m, "type");
     const cJSON *res = get(m, "result");
     add(b, "### %s (%s)\n\n", str(m, "name") ? str(m, "name") : "?", type ? type : "?");
-    if (!type || !res || cJSON_IsNull(res)) return;
-    if (strcmp(type, "cox") == 0) {
+    /* Without a result only the validation part is written. */
+    if (!type || !res || cJSON_IsNull(res)) type = "";
+    if (strcmp(type, "cox") == 0 && !get(res, "lambda")) {
         static const char *const k[] = { "term", "coef", "hr", "hr_lower", "hr_upper", "se", "z", "p" };
         static const char *const h[] = { "term", "coef", "HR", "lower", "upper", "se", "z", "p" };
         add(b, "n = ");
@@ -122,15 +266,27 @@ static void model_section(buf *b, const cJSON *m)
             cell(b, get(get(t, names[i]), "p"));
             add(b, i < 2 ? "; " : ".\n\n");
         }
-    } else if (strcmp(type, "logistic") == 0 && get(res, "lambda")) {
+        zph_section(b, get(res, "zph"));
+    } else if ((strcmp(type, "logistic") == 0 || strcmp(type, "cox") == 0) && get(res, "lambda")) {
         static const char *const k[] = { "term", "coef" };
         static const char *const h[] = { "term", "coef" };
-        add(b, "Elastic net (%s) at lambda ", str(res, "family") ? str(res, "family") : "?");
+        add(b, "Elastic net (%s), alpha ", str(res, "family") ? str(res, "family") : "?");
+        cell(b, get(get(m, "spec"), "alpha")); /* the result does not carry it; the spec does */
+        add(b, ", at lambda ");
         cell(b, get(res, "lambda"));
         add(b, ", ");
         cell(b, get(res, "df"));
         add(b, " nonzero coefficients, deviance explained ");
         cell(b, get(res, "dev_ratio"));
+        if (get(res, "cv")) {
+            add(b, "; lambda chosen by ");
+            cell(b, get(get(res, "cv"), "folds"));
+            add(b, "-fold cross-validation (%s)", str(get(res, "cv"), "rule") ? str(get(res, "cv"), "rule") : "?");
+            add(b, ", lambda.min ");
+            cell(b, get(get(res, "cv"), "lambda_min"));
+            add(b, ", lambda.1se ");
+            cell(b, get(get(res, "cv"), "lambda_1se"));
+        }
         add(b, ".\n\n");
         table(b, get(res, "coefficients"), k, h, 2);
     } else if (strcmp(type, "logistic") == 0) {
@@ -177,6 +333,7 @@ static void model_section(buf *b, const cJSON *m)
         add(b, "Validation (%s):\n\n", str(get(m, "validation"), "scheme") ? str(get(m, "validation"), "scheme") : "none");
         table(b, metrics, k, h, 8);
     }
+    plot_list(b, str(m, "name"), plots, n_plots);
 }
 
 int carta_card_markdown(const char *card_json, char **out, carta_error *err)
@@ -186,6 +343,14 @@ int carta_card_markdown(const char *card_json, char **out, carta_error *err)
     if (!c || !str(c, "schema") || strncmp(str(c, "schema"), "carta-model-card/", 17) != 0) {
         cJSON_Delete(c);
         return carta_error_set(err, CARTA_EDATA, NULL, "not a carta model card");
+    }
+    /* The plots card.html draws, to name their files under each model. */
+    carta_card_plot *plots = NULL;
+    size_t n_plots = 0;
+    int rc = carta_card_plots(card_json, &plots, &n_plots, err);
+    if (rc) {
+        cJSON_Delete(c);
+        return rc;
     }
     buf b = { 0 };
     const cJSON *md = get(c, "model_details"), *iu = get(c, "intended_use"), *oc = get(c, "outcome");
@@ -214,6 +379,7 @@ int carta_card_markdown(const char *card_json, char **out, carta_error *err)
     static const char *const fk[] = { "table", "path", "format", "rows", "cols", "sha256" };
     static const char *const fh[] = { "table", "file", "format", "rows", "columns", "SHA-256" };
     table(&b, get(data, "files"), fk, fh, 6);
+    studies_table(&b, get(data, "studies"));
     add(&b, "Cohort flow:\n\n");
     static const char *const ck[] = { "step", "n", "excluded", "reason" };
     static const char *const chd[] = { "step", "remaining", "excluded", "reason" };
@@ -235,7 +401,8 @@ int carta_card_markdown(const char *card_json, char **out, carta_error *err)
 
     add(&b, "## Models\n\n");
     const cJSON *m;
-    cJSON_ArrayForEach(m, get(c, "models")) model_section(&b, m);
+    cJSON_ArrayForEach(m, get(c, "models")) model_section(&b, m, plots, n_plots);
+    carta_card_plots_free(plots, n_plots);
 
     add(&b, "## Performance\n\n");
     const cJSON *perf = get(get(c, "performance"), "metrics");

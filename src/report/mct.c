@@ -13,13 +13,22 @@
  *   considerations           <- considerations (limitations, tradeoffs, caveats as ethical
  *                               considerations) and intended_use (use_cases, users, out_of_scope
  *                               as limitations)
+ *   quantitative_analysis.graphics <- the plots of card.html (carta_card_plots): collection
+ *                               [{name: the plot's file name, image: the standalone SVG document,
+ *                               base64 (RFC 4648, with padding)}], when the text is a carta card
  * The toolkit's proto declares value and the bounds as strings, so numbers are written as the
- * shortest text that reads back to the same double. */
+ * shortest text that reads back to the same double.
+ * The schema's graphic.image is a base64 string annotated with contentMediaType "image/png";
+ * JSON Schema (draft 7) does not assert content annotations, so SVG validates, but the
+ * toolkit's own HTML template shows each image as data:image/jpeg, which browsers do not
+ * display for SVG. carta writes SVG (it has no rasterizer); the name ends in .svg so that a
+ * reader can tell. */
 #include <carta/alloc.h>
 #include <carta/export.h>
 #include <carta/fs.h>
 #include <carta/jsonw.h>
 #include <carta/numfmt.h>
+#include <carta/report.h>
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -32,6 +41,23 @@ static const char *str(const cJSON *o, const char *k)
 {
     const cJSON *v = get(o, k);
     return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Standard base64 (RFC 4648 section 4, with '=' padding) of n bytes; NULL when out of memory. */
+static char *base64(const unsigned char *in, size_t n)
+{
+    static const char al[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *out = carta_malloc(4 * ((n + 2) / 3) + 1), *o = out;
+    if (!out) return NULL;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)in[i] << 16 | (i + 1 < n ? (unsigned)in[i + 1] << 8 : 0u) | (i + 2 < n ? in[i + 2] : 0u);
+        *o++ = al[v >> 18 & 63];
+        *o++ = al[v >> 12 & 63];
+        *o++ = i + 1 < n ? al[v >> 6 & 63] : '=';
+        *o++ = i + 2 < n ? al[v & 63] : '=';
+    }
+    *o = '\0';
+    return out;
 }
 
 static void num_string(carta_jsonw *w, const char *key, const cJSON *v)
@@ -67,14 +93,26 @@ static void described(carta_jsonw *w, const char *name, const char *key, const c
 
 int carta_mct_json(const char *card_json, char **out, carta_error *err)
 {
+    *out = NULL;
     cJSON *c = card_json ? cJSON_Parse(card_json) : NULL;
     if (!cJSON_IsObject(c)) {
         cJSON_Delete(c);
         return carta_error_set(err, CARTA_EDATA, NULL, "card.json: not a JSON object");
     }
+    /* The plots, when the text is a carta card (other JSON objects export without graphics). */
+    carta_card_plot *plots = NULL;
+    size_t n_plots = 0;
+    carta_error perr;
+    carta_error_clear(&perr);
+    int prc = carta_card_plots(card_json, &plots, &n_plots, &perr);
+    if (prc == CARTA_ENOMEM) {
+        cJSON_Delete(c);
+        return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+    }
     carta_jsonw *w = carta_jsonw_new(2);
     if (!w) {
         cJSON_Delete(c);
+        carta_card_plots_free(plots, n_plots);
         return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
     }
     const cJSON *md = get(c, "model_details"), *iu = get(c, "intended_use"), *co = get(c, "considerations");
@@ -180,6 +218,26 @@ int carta_mct_json(const char *card_json, char **out, carta_error *err)
         carta_jsonw_end_object(w);
     }
     carta_jsonw_end_array(w);
+    int oom = 0;
+    if (n_plots) {
+        carta_jsonw_key(w, "graphics");
+        carta_jsonw_begin_object(w);
+        carta_jsonw_kstring(w, "description", "The plots of the carta model card (card.html), each a standalone SVG document, base64-encoded.");
+        carta_jsonw_key(w, "collection");
+        carta_jsonw_begin_array(w);
+        for (size_t i = 0; i < n_plots; i++) {
+            char *b64 = base64((const unsigned char *)plots[i].svg, strlen(plots[i].svg));
+            oom |= !b64;
+            carta_jsonw_begin_object(w);
+            carta_jsonw_kstring(w, "name", plots[i].name);
+            carta_jsonw_kstring(w, "image", b64 ? b64 : "");
+            carta_jsonw_end_object(w);
+            carta_free(b64);
+        }
+        carta_jsonw_end_array(w);
+        carta_jsonw_end_object(w);
+    }
+    carta_card_plots_free(plots, n_plots);
     carta_jsonw_end_object(w);
 
     carta_jsonw_key(w, "considerations");
@@ -195,7 +253,7 @@ int carta_mct_json(const char *card_json, char **out, carta_error *err)
     cJSON_Delete(c);
     const char *text;
     size_t len;
-    int rc = carta_jsonw_finish(w, &text, &len, err);
+    int rc = oom ? carta_error_set(err, CARTA_ENOMEM, NULL, "no memory") : carta_jsonw_finish(w, &text, &len, err);
     if (!rc) {
         *out = carta_jsonw_take(w);
         if (!*out) rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");

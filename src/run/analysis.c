@@ -77,7 +77,7 @@ static int add_features(const carta_config *c, const carta_dataset *d, const cha
             for (size_t j = 0; j < k && !rc; j++) {
                 int yes = 0;
                 if ((rc = has_column(a->cohort, inputs[j], err, &yes))) break;
-                if (!yes && lab) rc = add_baseline(a->cohort, lab, inputs[j], err);
+                if (!yes && lab && lab->table) rc = add_baseline(a->cohort, lab, inputs[j], err);
             }
             carta_derive_spec ds = { derive_kind(f->derive), f->name, f->args.n ? f->args.v : NULL, f->args.n };
             if (!rc) rc = carta_cohort_derive(a->cohort, &ds, err);
@@ -112,7 +112,8 @@ static int add_binary_event(const carta_config *c, const carta_dataset *d, analy
     const char *term = strcmp(event, "CRS") == 0 ? AE_CRS : strcmp(event, "ICANS") == 0 ? AE_ICANS : event;
     const carta_dataset_table *ae = carta_dataset_find(d, o->table ? o->table : "adae");
     carta_where at = { .file = c->file, .field = "/outcome" };
-    if (!ae) return carta_error_set(err, CARTA_ECONFIG, &at, "an adverse-event outcome needs the table %s", o->table ? o->table : "adae");
+    if (!ae || !ae->table) /* (table NULL: the subject table itself, already the cohort's) */
+        return carta_error_set(err, CARTA_ECONFIG, &at, "an adverse-event outcome needs the table %s", o->table ? o->table : "adae");
     char name[96];
     snprintf(name, sizeof name, "%s_WORST_GRADE", strcmp(event, "CRS") == 0 || strcmp(event, "ICANS") == 0 ? event : "AE");
     carta_reduce_spec r;
@@ -208,19 +209,25 @@ static int build_design(const carta_config *c, analysis *a, carta_error *err)
     return rc;
 }
 
-int analysis_build(const carta_config *c, const carta_dataset *d, analysis *a, carta_error *err)
+int analysis_build(const carta_config *c, carta_dataset *d, analysis *a, carta_error *err)
 {
     memset(a, 0, sizeof *a);
     const carta_cfg_outcome *o = &c->outcome;
-    const carta_dataset_table *subj = carta_dataset_find(d, "adsl");
+    carta_dataset_table *subj = carta_dataset_find(d, "adsl");
     if (!subj && o->table) subj = carta_dataset_find(d, o->table);
     if (!subj) subj = &d->tables[0];
     carta_cohort_keys keys = { "STUDYID", "USUBJID" };
     if (!carta_table_find(subj->table, "STUDYID")) keys.study = NULL;
     if (!carta_table_find(subj->table, "USUBJID")) keys.subject = NULL;
     carta_key_policy policy = { 0 };
-    int rc = carta_cohort_new(subj->table, subj->cfg->name, &keys, &policy, &a->cohort, err);
+    /* Adopted, not copied: the subject table becomes the analysis table (the memory target of
+       the analysis-dataset stage). Its loaded counts stay for the card's file list. */
+    size_t n_rows = carta_table_nrows(subj->table), n_cols = carta_table_ncols(subj->table);
+    int rc = carta_cohort_adopt(subj->table, subj->cfg->name, &keys, &policy, &a->cohort, err);
     if (rc) return rc;
+    subj->table = NULL;
+    subj->n_rows = n_rows;
+    subj->n_cols = n_cols;
 
     /* The outcome's own table (ADTTE), one parameter of it. */
     int ae_outcome = o->type == CARTA_CFG_OUTCOME_BINARY && o->grade_at_least > 0;
@@ -252,8 +259,9 @@ int analysis_build(const carta_config *c, const carta_dataset *d, analysis *a, c
                      o->paramcd ? o->paramcd : "", o->paramcd ? ")" : "");
             break;
         case CARTA_CFG_OUTCOME_COMPETING:
-            snprintf(def, sizeof def, "time %s, cause %s (censored when %s)", o->time ? o->time : "?",
-                     o->cause ? o->cause : "?", o->censor ? o->censor : "?");
+            snprintf(def, sizeof def, "time %s%s%s, cause %s (censored when %s)", o->start ? o->start : "",
+                     o->start ? " to " : "", o->time ? o->time : "?", o->cause ? o->cause : "?",
+                     o->censor ? o->censor : "?");
             break;
         }
         if (!(a->outcome_definition = carta_strdup(def))) return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");

@@ -212,6 +212,9 @@ static int fit_cif(const carta_cfg_model *m, const carta_outcome *y, carta_jsonw
     carta_cif_spec_default(&s);
     s.conf_type = km_conf(m->cif.conf_type);
     s.conf_level = m->cif.conf_level;
+    /* Gray's test (cmprsk::cuminc) has no form for delayed entry: with (start, stop] rows the
+       curves are estimated and the card's "gray" is null. */
+    s.gray = y->surv.start == NULL;
     carta_cif_result *r = NULL;
     int rc = carta_cif_fit(&s, &y->surv, &r, err);
     if (rc) return rc;

@@ -11,7 +11,10 @@
 #include <carta/survmetrics.h>
 
 #include <gsl/gsl_cdf.h>
+#include <gsl/gsl_sort.h>
+#include <gsl/gsl_statistics_double.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,8 @@ void fitted_model_clear(fitted_model *f)
     carta_cox_result_free(f->cox);
     carta_logistic_result_free(f->logistic);
     carta_glmnet_path_free(f->glmnet);
+    carta_free(f->glmnet_cv_json);
+    carta_free(f->split_lambda);
     carta_gbm_free(f->gbm);
     carta_free(f->result_json);
     carta_free(f->curves_csv);
@@ -32,6 +37,9 @@ void fitted_model_clear(fitted_model *f)
     carta_free(f->oof);
     carta_free(f->full);
     carta_free(f->oof_split);
+    carta_free(f->oof_label);
+    for (size_t k = 0; f->bases && f->splits && k < f->splits->n; k++) split_baseline_clear(&f->bases[k]);
+    carta_free(f->bases);
     carta_splits_free(f->splits);
     memset(f, 0, sizeof *f);
 }
@@ -61,6 +69,60 @@ static void cox_spec(const carta_cfg_model *m, carta_cox_spec *s)
     if (x->residuals & CARTA_CFG_RESID_SCHOENFELD) r |= CARTA_COX_RESID_SCHOENFELD;
     if (x->residuals & CARTA_CFG_RESID_DFBETA) r |= CARTA_COX_RESID_DFBETA;
     s->residuals = r;
+}
+
+/* The term of each design column, as R's model.matrix `assign` (cox.zph(terms = TRUE) tests one
+   term at a time): a feature's columns (a factor's indicators) form one term, its missing
+   indicator its own, each interaction its own, and any other column (an intercept) its own;
+   terms are numbered in the order of their first column. The card (report/card.c) labels the
+   terms by the same grouping. *out (carta_free) is NULL when the columns do not follow the
+   design's layout (then no per-term test is made); only memory is an error. */
+static int design_term_of(const carta_design *d, size_t p, size_t **out, size_t *n_terms, carta_error *err)
+{
+    *out = NULL;
+    *n_terms = 0;
+    if (!d || p == 0 || carta_design_p(d) != p) return CARTA_OK;
+    size_t nf = carta_design_nfeatures(d), ni = carta_design_ninteractions(d), nk = 2 * nf + ni + p, next = 0;
+    size_t *t = carta_malloc(p * sizeof *t), *num = carta_malloc(nk * sizeof *num);
+    if (!t || !num) {
+        carta_free(t);
+        carta_free(num);
+        return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+    }
+    /* t[j] first holds a group key: 2i feature i, 2i + 1 its indicator, 2 nf + k interaction k,
+       2 nf + ni + j a column of its own. */
+    for (size_t j = 0; j < p; j++) t[j] = 2 * nf + ni + j;
+    size_t end = 0; /* interactions follow every feature's columns */
+    int ok = 1;
+    for (size_t i = 0; i < nf && ok; i++) {
+        const carta_design_feature *f = carta_design_feature_at(d, i);
+        size_t w = f->n_terms + (f->indicator ? 1 : 0);
+        if (f->first_term + w > p) ok = 0;
+        for (size_t j = 0; ok && j < w; j++) t[f->first_term + j] = 2 * i + (j == f->n_terms);
+        if (ok && f->first_term + w > end) end = f->first_term + w;
+    }
+    for (size_t k = 0; k < ni && ok; k++) {
+        size_t a, b;
+        carta_design_interaction(d, k, &a, &b);
+        size_t w = carta_design_feature_at(d, a)->n_terms * carta_design_feature_at(d, b)->n_terms;
+        if (end + w > p) ok = 0;
+        for (size_t j = 0; ok && j < w; j++) t[end + j] = 2 * nf + k;
+        end += w;
+    }
+    if (!ok) {
+        carta_free(t);
+        carta_free(num);
+        return CARTA_OK;
+    }
+    for (size_t k = 0; k < nk; k++) num[k] = (size_t)-1;
+    for (size_t j = 0; j < p; j++) {
+        if (num[t[j]] == (size_t)-1) num[t[j]] = next++;
+        t[j] = num[t[j]];
+    }
+    carta_free(num);
+    *out = t;
+    *n_terms = next;
+    return CARTA_OK;
 }
 
 static void logistic_spec(const carta_cfg_model *m, carta_logistic_spec *s)
@@ -109,6 +171,7 @@ typedef struct one_fit {
     carta_cox_result *cox;
     carta_logistic_result *logistic;
     carta_glmnet_path *glmnet;
+    char *cv_json;               /* lambda chosen by cross-validation (penalized.c) */
     carta_gbm_model *gbm;
 } one_fit;
 
@@ -117,37 +180,38 @@ static void one_fit_free(one_fit *f)
     carta_cox_result_free(f->cox);
     carta_logistic_result_free(f->logistic);
     carta_glmnet_path_free(f->glmnet);
+    carta_free(f->cv_json);
     carta_gbm_free(f->gbm);
     memset(f, 0, sizeof *f);
 }
 
-/* shap: compute SHAP summaries (only for the full-data fit: the resampling fits need predictions). */
-static int fit_once(const carta_config *c, const carta_cfg_model *m, const carta_run_opts *o, const carta_matrix *x,
-                    const carta_outcome *y, int shap, one_fit *f, carta_error *err)
+/* shap: compute SHAP summaries (only for the full-data fit: the resampling fits need predictions).
+   d: the design x was made with, for the Cox model's per-term cox.zph (NULL: per column only). */
+static int fit_once(const carta_config *c, const carta_cfg_model *m, const carta_run_opts *o, const carta_design *d,
+                    const carta_matrix *x, const carta_outcome *y, int shap, one_fit *f, carta_error *err)
 {
     int rc = CARTA_OK;
     memset(f, 0, sizeof *f);
     switch (m->type) {
     case CARTA_CFG_MODEL_COX: {
+        if (model_penalized(m)) {
+            rc = penalized_fit(c, m, x, y, NULL, &f->glmnet, &f->cv_json, err);
+            break;
+        }
         carta_cox_spec s;
         cox_spec(m, &s);
+        size_t *term_of = NULL, n_terms = 0;
+        if (s.zph != CARTA_COX_ZPH_NONE && (rc = design_term_of(d, x->p, &term_of, &n_terms, err))) break;
+        s.term_of = term_of;
+        s.n_terms = n_terms;
         rc = carta_cox_fit(&s, &y->surv, x, &f->cox, err);
+        carta_free(term_of);
         break;
     }
     case CARTA_CFG_MODEL_LOGISTIC: {
-        if (!isnan(m->logistic.lambda)) {
-            /* Elastic net at the configured penalty (glmnet's parametrisation). */
-            carta_glmnet_spec g;
-            carta_glmnet_spec_default(&g);
-            g.family = CARTA_GLMNET_LOGISTIC;
-            g.alpha = m->logistic.alpha;
-            g.lambdas = &m->logistic.lambda;
-            g.n_lambdas = 1;
-            /* One lambda, no warm start along a path: converge tightly (glmnet's 1e-7 leaves the
-               coefficients about 1e-3 from the optimum). */
-            g.thresh = 1e-14;
-            g.weight = y->weight;
-            rc = carta_glmnet_fit(&g, x, y->y, NULL, &f->glmnet, err);
+        if (model_penalized(m)) {
+            /* Elastic net at the configured or cross-validated penalty (penalized.c). */
+            rc = penalized_fit(c, m, x, y, NULL, &f->glmnet, &f->cv_json, err);
             break;
         }
         carta_logistic_spec s;
@@ -210,7 +274,9 @@ static int predict_once(const one_fit *f, const carta_matrix *x, double *out, ca
     }
     if (f->glmnet) {
         carta_glmnet_predict(f->glmnet, 0, x, out);
-        for (size_t i = 0; i < x->n; i++) out[i] = 1 / (1 + exp(-out[i]));
+        /* logistic: a probability; Cox: the linear predictor is the risk score */
+        if (f->glmnet->family == CARTA_GLMNET_LOGISTIC)
+            for (size_t i = 0; i < x->n; i++) out[i] = 1 / (1 + exp(-out[i]));
         return CARTA_OK;
     }
     if (f->cox) {
@@ -230,7 +296,7 @@ static int predict_once(const one_fit *f, const carta_matrix *x, double *out, ca
 
 /* ---- Validation ---- */
 
-static int add_metric(fitted_model *f, const char *name, const char *slice, const carta_metric *m, const char *ci,
+int add_metric(fitted_model *f, const char *name, const char *slice, const carta_metric *m, const char *ci,
                       size_t n, double events)
 {
     carta_card_metric *mm = carta_realloc(f->metrics, (f->n_metrics + 1) * sizeof *mm);
@@ -308,8 +374,9 @@ static int group_codes(const carta_table *t, const char *name, int *code, char *
 }
 
 /* Discrimination of predictions for an outcome (aligned row by row): AUC for a binary outcome,
-   Harrell's C for a survival one. NaN when undefined (one class, no comparable pair). */
-static double discrimination(const carta_outcome *y, const double *pred, carta_error *err)
+   Harrell's C for a survival one (is_time: predictions are survival times, larger = better).
+   NaN when undefined (one class, no comparable pair). */
+static double discrimination(const carta_outcome *y, const double *pred, int is_time, carta_error *err)
 {
     carta_error local;
     carta_error_clear(&local);
@@ -322,9 +389,37 @@ static double discrimination(const carta_outcome *y, const double *pred, carta_e
     if (!ev) return (double)NAN;
     for (size_t i = 0; i < y->n; i++) ev[i] = y->status[i] != 0;
     carta_concordance_result cr;
-    double v = carta_concordance(y->n, y->time, NULL, ev, pred, NULL, NULL, NULL, 1, &cr, &local) == CARTA_OK ? cr.c : (double)NAN;
+    double v = carta_concordance(y->n, y->time, NULL, ev, pred, NULL, NULL, NULL, !is_time, &cr, &local) == CARTA_OK ? cr.c : (double)NAN;
     carta_free(ev);
     return v;
+}
+
+/* The split's baseline hazard for survival probabilities: a Cox fit's own; Breslow's with the
+   training rows' margins as offsets for an xgboost survival:cox booster, or with their linear
+   predictors for an elastic-net Cox model (unstratified only). Where none can be had (exact
+   ties, a stratified elastic-net fit) the split gets none: only memory is an error. */
+static int keep_baseline(const one_fit *fit, const carta_matrix *xtr, const carta_outcome *ytr, split_baseline *out,
+                         carta_error *err)
+{
+    carta_error local;
+    carta_error_clear(&local);
+    int rc = CARTA_OK;
+    if (fit->cox) rc = split_baseline_cox(fit->cox, out, &local);
+    else if (fit->gbm) {
+        double *margin = carta_malloc((xtr->n ? xtr->n : 1) * sizeof *margin);
+        if (!margin) return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+        rc = carta_gbm_predict(fit->gbm, xtr, 1, margin, &local);
+        if (!rc) rc = split_baseline_breslow(ytr, margin, 0, out, &local);
+        carta_free(margin);
+    } else if (fit->glmnet && fit->glmnet->family == CARTA_GLMNET_COX && !(ytr->strata && ytr->n_strata > 1)) {
+        double *lp = carta_malloc((xtr->n ? xtr->n : 1) * sizeof *lp);
+        if (!lp) return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+        carta_glmnet_predict(fit->glmnet, 0, xtr, lp); /* as predict_once: the chosen lambda */
+        rc = split_baseline_breslow(ytr, lp, 1, out, &local);
+        carta_free(lp);
+    }
+    if (rc == CARTA_ENOMEM) return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+    return CARTA_OK;
 }
 
 /* Fits the model on one split's training rows and predicts its test rows into f->oof. With
@@ -345,13 +440,15 @@ static int run_split(const carta_config *c, const analysis *a, const carta_cfg_m
         (rc = carta_design_fit(&a->dspec, train, &d, err)) || (rc = carta_design_apply(d, train, &xtr, err)) ||
         (rc = carta_design_apply(d, test, &xte, err)) || (rc = outcome_for_model(c, a, m, train, &ytr_all, err)) ||
         (rc = carta_outcome_subset(ytr_all, xtr->rows, xtr->x.n, &ytr, err)) ||
-        (rc = fit_once(c, m, o, &xtr->x, ytr, 0, &fit, err)))
+        (rc = fit_once(c, m, o, NULL, &xtr->x, ytr, 0, &fit, err))) /* a split's zph is not reported */
         goto done;
     if (!(pred = carta_malloc((xte->x.n ? xte->x.n : 1) * sizeof *pred))) {
         rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
         goto done;
     }
     if ((rc = predict_once(&fit, &xte->x, pred, err))) goto done;
+    if (fit.cv_json && (rc = penalized_note_split(f, (size_t)(sp - f->splits->s), fit.glmnet, err))) goto done;
+    if (!optimism && f->bases && (rc = keep_baseline(&fit, &xtr->x, ytr, &f->bases[sp - f->splits->s], err))) goto done;
     if (optimism) {
         double *ptr = carta_malloc((xtr->x.n ? xtr->x.n : 1) * sizeof *ptr);
         carta_outcome *yte_all = NULL, *yte = NULL;
@@ -359,7 +456,7 @@ static int run_split(const carta_config *c, const analysis *a, const carta_cfg_m
         if (!rc) rc = predict_once(&fit, &xtr->x, ptr, err);
         if (!rc) rc = outcome_for_model(c, a, m, test, &yte_all, err);
         if (!rc) rc = carta_outcome_subset(yte_all, xte->rows, xte->x.n, &yte, err);
-        if (!rc) *optimism += discrimination(ytr, ptr, err) - discrimination(yte, pred, err);
+        if (!rc) *optimism += discrimination(ytr, ptr, f->oof_is_time, err) - discrimination(yte, pred, f->oof_is_time, err);
         carta_outcome_free(yte);
         carta_outcome_free(yte_all);
         carta_free(ptr);
@@ -384,172 +481,6 @@ done:
     return rc;
 }
 
-typedef struct scored {
-    double p, y;
-} scored;
-
-static int by_score_desc(const void *a, const void *b)
-{
-    double x = ((const scored *)a)->p, y = ((const scored *)b)->p;
-    return (x < y) - (x > y);
-}
-
-/* The ROC curve (at most 101 points, one per distinct threshold kept, from (0,0) to (1,1)) and
-   the calibration table by tenths of predicted risk (mean predicted, observed share, n): only
-   aggregates, never a patient's row. */
-static char *binary_curves(size_t n, const double *y, const double *p)
-{
-    scored *s = carta_malloc((n ? n : 1) * sizeof *s);
-    double *fpr = carta_malloc((n + 2) * sizeof *fpr), *tpr = carta_malloc((n + 2) * sizeof *tpr);
-    carta_jsonw *w = carta_jsonw_new(0);
-    char *out = NULL;
-    if (!s || !fpr || !tpr || !w) goto done;
-    double pos = 0, neg = 0;
-    for (size_t i = 0; i < n; i++) {
-        s[i] = (scored){ p[i], y[i] };
-        pos += y[i];
-        neg += 1 - y[i];
-    }
-    qsort(s, n, sizeof *s, by_score_desc);
-    size_t m = 0;
-    double tp = 0, fp = 0;
-    fpr[m] = tpr[m] = 0;
-    m++;
-    for (size_t i = 0; i < n; i++) {
-        tp += s[i].y;
-        fp += 1 - s[i].y;
-        if (i + 1 < n && s[i + 1].p == s[i].p) continue; /* one point per distinct threshold */
-        fpr[m] = neg > 0 ? fp / neg : 0;
-        tpr[m] = pos > 0 ? tp / pos : 0;
-        m++;
-    }
-    /* Thin to at most 101 points, keeping the first and the last. */
-    size_t keep = m < 101 ? m : 101;
-    carta_jsonw_begin_object(w);
-    carta_jsonw_key(w, "roc");
-    carta_jsonw_begin_object(w);
-    double *fx = carta_malloc(keep * sizeof *fx), *ty = carta_malloc(keep * sizeof *ty);
-    if (!fx || !ty) {
-        carta_free(fx);
-        carta_free(ty);
-        goto done;
-    }
-    for (size_t k = 0; k < keep; k++) {
-        size_t i = keep > 1 ? (size_t)((double)k * (double)(m - 1) / (double)(keep - 1) + 0.5) : 0;
-        fx[k] = fpr[i];
-        ty[k] = tpr[i];
-    }
-    carta_jsonw_knumbers(w, "fpr", fx, keep);
-    carta_jsonw_knumbers(w, "tpr", ty, keep);
-    carta_free(fx);
-    carta_free(ty);
-    carta_jsonw_end_object(w);
-    /* Calibration by tenths of the sorted predictions (ascending risk). */
-    double bp[10], bo[10], bn[10];
-    size_t nb = 0;
-    for (size_t b = 0; b < 10 && n >= 10; b++) {
-        size_t lo = n - (b + 1) * n / 10, hi = n - b * n / 10; /* s is descending */
-        double sp = 0, so = 0;
-        for (size_t i = lo; i < hi; i++) {
-            sp += s[i].p;
-            so += s[i].y;
-        }
-        bp[nb] = sp / (double)(hi - lo);
-        bo[nb] = so / (double)(hi - lo);
-        bn[nb] = (double)(hi - lo);
-        nb++;
-    }
-    carta_jsonw_key(w, "calibration");
-    carta_jsonw_begin_object(w);
-    carta_jsonw_knumbers(w, "predicted", bp, nb);
-    carta_jsonw_knumbers(w, "observed", bo, nb);
-    carta_jsonw_knumbers(w, "n", bn, nb);
-    carta_jsonw_end_object(w);
-    carta_jsonw_end_object(w);
-    const char *t;
-    carta_error e;
-    carta_error_clear(&e);
-    if (carta_jsonw_finish(w, &t, NULL, &e) == CARTA_OK) out = carta_jsonw_take(w);
-done:
-    carta_jsonw_free(w);
-    carta_free(s);
-    carta_free(fpr);
-    carta_free(tpr);
-    return out;
-}
-
-/* Net-benefit thresholds of the decision curve (Vickers & Elkin 2006) reported in the card. */
-static const double NB_THRESHOLDS[] = { 0.05, 0.10, 0.20 };
-
-/* The integrated calibration index (lowess with R's defaults f = 2/3, iter = 3), E50, E90, and
-   net benefit at a few thresholds. Point estimates: no analytic interval exists. */
-static int binary_extras(size_t n, const double *y, const double *p, double ev, fitted_model *f, carta_error *err)
-{
-    double ici, e50, e90, emax, nb[3], all[3];
-    carta_error local;
-    carta_error_clear(&local);
-    if (carta_ici(n, y, p, 2.0 / 3.0, 3, &ici, &e50, &e90, &emax, &local) == CARTA_OK) {
-        carta_metric a = { ici, NAN, NAN, NAN }, b = { e50, NAN, NAN, NAN }, c = { e90, NAN, NAN, NAN };
-        if (add_metric(f, "ici", "overall", &a, NULL, n, ev) || add_metric(f, "e50", "overall", &b, NULL, n, ev) ||
-            add_metric(f, "e90", "overall", &c, NULL, n, ev))
-            return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
-    }
-    carta_error_clear(&local);
-    if (carta_net_benefit(n, y, p, 3, NB_THRESHOLDS, nb, all, &local) == CARTA_OK) {
-        for (int k = 0; k < 3; k++) {
-            char slice[64], slice_all[64];
-            snprintf(slice, sizeof slice, "threshold=%g", NB_THRESHOLDS[k]);
-            snprintf(slice_all, sizeof slice_all, "threshold=%g, treat all", NB_THRESHOLDS[k]);
-            carta_metric a = { nb[k], NAN, NAN, NAN }, b = { all[k], NAN, NAN, NAN };
-            if (add_metric(f, "net_benefit", slice, &a, NULL, n, ev) || add_metric(f, "net_benefit", slice_all, &b, NULL, n, ev))
-                return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
-        }
-    }
-    return CARTA_OK;
-}
-
-/* Uno's C (IPCW, censoring distribution fitted on the evaluated outcomes as R's concordance
-   does) and time-dependent AUC (cumulative/dynamic) at the quartiles of the event times. */
-static int survival_extras(size_t n, const double *time, const int *status, const double *risk, double ev,
-                           fitted_model *f, carta_error *err)
-{
-    carta_censoring *g = NULL;
-    carta_error local;
-    carta_error_clear(&local);
-    if (carta_censoring_fit(n, time, status, &g, &local) != CARTA_OK) return CARTA_OK;
-    carta_metric m;
-    int rc = CARTA_OK;
-    if (carta_uno_c(g, n, time, status, risk, (double)INFINITY, CARTA_IPCW_R, &m, &local) == CARTA_OK &&
-        add_metric(f, "c_uno", "overall", &m, NULL, n, ev))
-        rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
-    /* Horizons: the 25th, 50th and 75th percentiles of the event times. */
-    double *et = carta_malloc((n ? n : 1) * sizeof *et);
-    size_t ne = 0;
-    for (size_t i = 0; et && i < n; i++)
-        if (status[i]) et[ne++] = time[i];
-    if (!rc && et && ne >= 4) {
-        for (size_t a = 1; a < ne; a++)
-            for (size_t b = a; b > 0 && et[b - 1] > et[b]; b--) {
-                double tmp = et[b];
-                et[b] = et[b - 1];
-                et[b - 1] = tmp;
-            }
-        double h[3] = { et[ne / 4], et[ne / 2], et[(3 * ne) / 4] };
-        carta_metric auc[3];
-        carta_error_clear(&local);
-        if (carta_td_auc(g, n, time, status, risk, 1, 3, h, CARTA_IPCW_R, auc, NULL, &local) == CARTA_OK) {
-            for (int k = 0; k < 3 && !rc; k++) {
-                char slice[64];
-                snprintf(slice, sizeof slice, "time=%g", h[k]);
-                if (add_metric(f, "auc_t", slice, &auc[k], NULL, n, ev)) rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
-            }
-        }
-    }
-    carta_free(et);
-    carta_censoring_free(g);
-    return rc;
-}
-
 /* Metrics of the out-of-fold predictions: overall, and per split for grouped schemes. */
 static int score_predictions(const carta_config *c, const carta_outcome *y, fitted_model *f, int binary,
                              carta_error *err)
@@ -558,8 +489,10 @@ static int score_predictions(const carta_config *c, const carta_outcome *y, fitt
     double *yy = carta_malloc((n ? n : 1) * sizeof *yy), *pp = carta_malloc((n ? n : 1) * sizeof *pp);
     double *tt = carta_malloc((n ? n : 1) * sizeof *tt);
     int *ss = carta_malloc((n ? n : 1) * sizeof *ss);
+    size_t ns = f->splits ? f->splits->n : 0, np = 0, n_all = 0;
+    double *pest = carta_malloc((ns ? ns : 1) * sizeof *pest), *pse = carta_malloc((ns ? ns : 1) * sizeof *pse), ev_all = 0;
     int rc = CARTA_OK;
-    if (!yy || !pp || !tt || !ss) {
+    if (!yy || !pp || !tt || !ss || !pest || !pse) {
         rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
         goto done;
     }
@@ -589,35 +522,38 @@ static int score_predictions(const carta_config *c, const carta_outcome *y, fitt
         carta_error_clear(&local);
         if (binary) {
             /* A slice with a single outcome class has no AUC: it is left out, not an error. */
-            if (carta_auc(k, yy, pp, cl, &mt, &local) == CARTA_OK && (rc = add_metric(f, "auc", label, &mt, "delong", k, ev))) break;
-            if (sl == 0) {
-                carta_metric slope, citl, oe;
-                if (!(f->curves_json = binary_curves(k, yy, pp))) {
-                    rc = CARTA_ENOMEM;
-                    break;
-                }
-                if ((rc = binary_extras(k, yy, pp, ev, f, err))) break;
-                if ((rc = carta_brier(k, yy, pp, cl, &mt, err)) || (rc = add_metric(f, "brier", label, &mt, "normal", k, ev))) break;
-                carta_error_clear(&local);
-                if (carta_calibration(k, yy, pp, cl, &slope, &citl, &oe, &local) == CARTA_OK) {
-                    if ((rc = add_metric(f, "calibration_slope", label, &slope, "wald", k, ev)) ||
-                        (rc = add_metric(f, "calibration_intercept", label, &citl, "wald", k, ev)) ||
-                        (rc = add_metric(f, "observed_expected", label, &oe, "poisson", k, ev)))
-                        break;
+            if (carta_auc(k, yy, pp, cl, &mt, &local) == CARTA_OK) {
+                if ((rc = add_metric(f, "auc", label, &mt, "delong", k, ev))) break;
+                if (sl > 0 && isfinite(mt.se) && mt.se > 0) {
+                    pest[np] = mt.value;
+                    pse[np++] = mt.se;
                 }
             }
+            if (sl == 0 && (rc = score_binary(c, k, yy, pp, ev, f, err))) break;
         } else {
             carta_concordance_result cr;
             carta_error_clear(&local);
-            if (carta_concordance(k, tt, NULL, ss, pp, NULL, NULL, NULL, 1, &cr, &local) == CARTA_OK && !isnan(cr.c)) {
+            if (carta_concordance(k, tt, NULL, ss, pp, NULL, NULL, NULL, !f->oof_is_time, &cr, &local) == CARTA_OK && !isnan(cr.c)) {
                 mt = (carta_metric){ cr.c, cr.c - z * cr.se, cr.c + z * cr.se, cr.se };
                 if ((rc = add_metric(f, "c_harrell", label, &mt, "infinitesimal jackknife", k, ev))) break;
+                if (sl > 0 && isfinite(cr.se) && cr.se > 0) {
+                    pest[np] = cr.c;
+                    pse[np++] = cr.se;
+                }
             }
-            if (sl == 0 && (rc = survival_extras(k, tt, ss, pp, ev, f, err))) break;
+            if (sl == 0 && (rc = score_survival(c, y, f, ev, err))) break;
+        }
+        if (sl == 0) {
+            n_all = k;
+            ev_all = ev;
         }
     }
+    /* Random-effects pooling of the per-study (per-group) estimates and their heterogeneity. */
+    if (!rc && np >= 2) rc = pool_studies(c, f, binary ? "auc" : "c_harrell", np, pest, pse, n_all, ev_all, err);
     if (rc == CARTA_ENOMEM) carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
 done:
+    carta_free(pest);
+    carta_free(pse);
     carta_free(yy);
     carta_free(pp);
     carta_free(tt);
@@ -640,7 +576,7 @@ static int optimism_corrected(const analysis *a, const carta_outcome *y, fitted_
             p[i] = f->full[a->dm->rows[i]];
             ev += binary ? ys->y[i] : (double)(ys->status[i] != 0);
         }
-        double apparent = discrimination(ys, p, err);
+        double apparent = discrimination(ys, p, f->oof_is_time, err);
         carta_metric app = { apparent, NAN, NAN, NAN }, cor = { apparent - mean_optimism, NAN, NAN, NAN };
         const char *name = binary ? "auc" : "c_harrell";
         if (add_metric(f, name, "apparent", &app, NULL, ys->n, ev) ||
@@ -652,43 +588,26 @@ static int optimism_corrected(const analysis *a, const carta_outcome *y, fitted_
     return rc;
 }
 
-/* The attributes the card's fairness section slices performance by, when the analysis table has
-   them: sex, product and age group (< 65, >= 65). */
-static const char *const FAIRNESS_ATTRIBUTES[] = { "SEX", "PRODUCT", "AGE" };
-
-size_t fairness_attributes(const carta_table *t, const char **out)
-{
-    size_t n = 0;
-    for (size_t k = 0; k < sizeof FAIRNESS_ATTRIBUTES / sizeof FAIRNESS_ATTRIBUTES[0]; k++) {
-        const carta_column *col = carta_table_find(t, FAIRNESS_ATTRIBUTES[k]);
-        if (!col || (strcmp(FAIRNESS_ATTRIBUTES[k], "AGE") == 0) != (col->type != CARTA_STR)) continue;
-        out[n++] = FAIRNESS_ATTRIBUTES[k];
-    }
-    return n;
-}
-
-/* Discrimination of the out-of-fold predictions within each level of the fairness attributes
-   (AUC with DeLong's interval, or Harrell's C with its jackknife interval). */
+/* Discrimination of the out-of-fold predictions within each slice of the fairness attributes
+   (fairness.c; AUC with DeLong's interval, or Harrell's C with its jackknife interval). */
 static int fairness_slices(const carta_config *c, const analysis *a, const carta_outcome *y, fitted_model *f, int binary,
                            carta_error *err)
 {
-    const char *attrs[8];
-    size_t na = fairness_attributes(a->table, attrs), n = y->n;
+    fairness_attr *fa = NULL;
+    size_t na = 0, n = y->n;
+    int frc = fairness_build(c, a->table, &fa, &na, err);
+    if (frc) return frc;
     double *yy = carta_malloc((n ? n : 1) * sizeof *yy), *pp = carta_malloc((n ? n : 1) * sizeof *pp);
     double *tt = carta_malloc((n ? n : 1) * sizeof *tt);
     int *ss = carta_malloc((n ? n : 1) * sizeof *ss);
     int rc = (!yy || !pp || !tt || !ss) ? carta_error_set(err, CARTA_ENOMEM, NULL, "no memory") : CARTA_OK;
     double z = gsl_cdf_ugaussian_Pinv(0.5 + c->validation.conf_level / 2);
     for (size_t k = 0; k < na && !rc; k++) {
-        const carta_column *col = carta_table_find(a->table, attrs[k]);
-        int age = col->type != CARTA_STR;
-        size_t nlev = age ? 2 : col->n_levels;
-        for (size_t lv = 0; lv < nlev && !rc; lv++) {
+        for (size_t lv = 0; lv < fa[k].n_groups && !rc; lv++) {
             size_t m = 0;
             double ev = 0;
             for (size_t i = 0; i < n; i++) {
-                if (isnan(f->oof[i]) || carta_column_is_missing(col, i)) continue;
-                if (age ? (carta_column_number(col, i) >= 65) != (lv == 1) : col->code[i] != lv) continue;
+                if (isnan(f->oof[i]) || fa[k].group[i] != (int)lv) continue;
                 pp[m] = f->oof[i];
                 if (binary) yy[m] = y->y[i];
                 else {
@@ -699,9 +618,7 @@ static int fairness_slices(const carta_config *c, const analysis *a, const carta
                 m++;
             }
             if (m == 0) continue;
-            char slice[160];
-            if (age) snprintf(slice, sizeof slice, "AGE%s65", lv ? ">=" : "<");
-            else snprintf(slice, sizeof slice, "%s=%s", attrs[k], col->levels[lv]);
+            const char *slice = fa[k].labels[lv];
             carta_metric mt;
             carta_error local;
             carta_error_clear(&local);
@@ -711,7 +628,7 @@ static int fairness_slices(const carta_config *c, const analysis *a, const carta
                     rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
             } else {
                 carta_concordance_result cr;
-                if (carta_concordance(m, tt, NULL, ss, pp, NULL, NULL, NULL, 1, &cr, &local) == CARTA_OK && !isnan(cr.c)) {
+                if (carta_concordance(m, tt, NULL, ss, pp, NULL, NULL, NULL, !f->oof_is_time, &cr, &local) == CARTA_OK && !isnan(cr.c)) {
                     mt = (carta_metric){ cr.c, cr.c - z * cr.se, cr.c + z * cr.se, cr.se };
                     if (add_metric(f, "c_harrell", slice, &mt, "infinitesimal jackknife", m, ev))
                         rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
@@ -723,8 +640,73 @@ static int fairness_slices(const carta_config *c, const analysis *a, const carta
     carta_free(pp);
     carta_free(tt);
     carta_free(ss);
+    fairness_free(fa, na);
     return rc;
 }
+
+/* ---- Repeated k-fold ----
+ * Every repeat's out-of-fold predictions are scored on their own (as caret, mlr3 and
+ * rms::validate(method = "crossvalidation", B = repeats) do), without bootstrap intervals inside
+ * a repeat. Each card metric is then the mean of its per-repeat estimates, and its interval the
+ * (1 - conf_level)/2 and (1 + conf_level)/2 quantiles of those estimates (GSL's quantile: linear
+ * interpolation between order statistics, R's quantile type 7), named "repeats": the spread that
+ * comes from the choice of split alone. The headline discrimination metric (auc or c_harrell) is
+ * also listed per repeat (slices "repeat=1", ...), with its own analytic interval. */
+
+/* The metrics one repeat produced (the array is owned; names, slices and ci texts borrowed). */
+typedef struct repeat_metrics {
+    carta_card_metric *m;
+    size_t n;
+} repeat_metrics;
+
+static int aggregate_repeats(const carta_config *c, fitted_model *f, const repeat_metrics *r, size_t n_rep, int binary,
+                             carta_error *err)
+{
+    double *v = carta_malloc((n_rep ? n_rep : 1) * sizeof *v);
+    if (!v) return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+    double cl = c->validation.conf_level;
+    int rc = CARTA_OK;
+    /* One card metric per (name, slice) of the first repeat, averaged over the repeats that have
+       it (a slice can lack a metric in one repeat, e.g. one outcome class). */
+    for (size_t j = 0; n_rep && j < r[0].n && !rc; j++) {
+        const carta_card_metric *m0 = &r[0].m[j];
+        size_t k = 0;
+        for (size_t q = 0; q < n_rep; q++)
+            for (size_t i = 0; i < r[q].n; i++)
+                if (strcmp(r[q].m[i].name, m0->name) == 0 && strcmp(r[q].m[i].slice, m0->slice) == 0) {
+                    if (!isnan(r[q].m[i].value)) v[k++] = r[q].m[i].value;
+                    break;
+                }
+        if (k == 0) continue;
+        gsl_sort(v, 1, k);
+        carta_metric mt = { gsl_stats_mean(v, 1, k), gsl_stats_quantile_from_sorted_data(v, 1, k, (1 - cl) / 2),
+                            gsl_stats_quantile_from_sorted_data(v, 1, k, (1 + cl) / 2), NAN };
+        if (add_metric(f, m0->name, m0->slice, &mt, "repeats", m0->n, m0->events))
+            rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+    }
+    const char *headline = binary ? "auc" : "c_harrell";
+    for (size_t q = 0; q < n_rep && !rc; q++)
+        for (size_t i = 0; i < r[q].n; i++) {
+            const carta_card_metric *mq = &r[q].m[i];
+            if (strcmp(mq->name, headline) != 0 || strcmp(mq->slice, "overall") != 0) continue;
+            char slice[64];
+            snprintf(slice, sizeof slice, "repeat=%zu", q + 1);
+            carta_metric mt = { mq->value, mq->lower, mq->upper, NAN };
+            if (add_metric(f, mq->name, slice, &mt, mq->ci_method, mq->n, mq->events))
+                rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+            break;
+        }
+    carta_free(v);
+    return rc;
+}
+
+/* Runs the splits of each repeat, scores each repeat's out-of-fold predictions (overall and
+   fairness slices, without bootstrap intervals), then replaces them with their mean per row
+   (f->oof; f->oof_split lists the row's fold in every repeat) and the card metrics with their mean over repeats. The curves
+   (ROC, calibration) are those of the first repeat. */
+static int validate_repeats(const carta_config *c, const analysis *a, const carta_cfg_model *m, const carta_run_opts *o,
+                            const carta_outcome *y, size_t folds, size_t n_rep, fitted_model *f, int binary,
+                            carta_error *err);
 
 static int validate_model(const carta_config *c, const analysis *a, const carta_cfg_model *m, const carta_run_opts *o,
                           fitted_model *f, carta_error *err)
@@ -758,6 +740,17 @@ static int validate_model(const carta_config *c, const analysis *a, const carta_
     if ((rc = carta_splits_make(&ss, n, strata, group, (const char *const *)labels, n_labels, gcol, &f->splits, err))) goto done;
     double optimism = 0;
     int boot = kind == CARTA_SPLIT_BOOTSTRAP;
+    /* Survival probabilities (Brier score, calibration at a horizon) need each split's baseline. */
+    if (!binary && !boot && !y->start &&
+        (m->type == CARTA_CFG_MODEL_COX || (m->type == CARTA_CFG_MODEL_XGBOOST && gbm_objective(c, m) == CARTA_GBM_COX)) &&
+        !(f->bases = carta_calloc(f->splits->n, sizeof *f->bases))) {
+        rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+        goto done;
+    }
+    if (kind == CARTA_SPLIT_REPEATED_KFOLD && ss.repeats > 1) {
+        rc = validate_repeats(c, a, m, o, y, ss.folds, ss.repeats, f, binary, err);
+        goto done;
+    }
     for (size_t k = 0; k < f->splits->n && !rc; k++) {
         /* Progress overwrites one terminal line; logs (not a terminal) get only the summary lines. */
         if (o->log && !o->quiet && o->progress)
@@ -776,11 +769,105 @@ done:
     return rc;
 }
 
+static int validate_repeats(const carta_config *c, const analysis *a, const carta_cfg_model *m, const carta_run_opts *o,
+                            const carta_outcome *y, size_t folds, size_t n_rep, fitted_model *f, int binary,
+                            carta_error *err)
+{
+    size_t n = y->n;
+    /* Inside a repeat no bootstrap: the spread over repeats is the metric's interval. */
+    carta_config cr = *c;
+    cr.validation.bootstrap = 0;
+    repeat_metrics *r = carta_calloc(n_rep, sizeof *r);
+    double *sum = carta_calloc(n ? n : 1, sizeof *sum);
+    size_t *cnt = carta_calloc(n ? n : 1, sizeof *cnt);
+    size_t *which = carta_malloc((n ? n : 1) * n_rep * sizeof *which); /* row i, repeat q: split or SIZE_MAX */
+    char *curves = NULL;
+    carta_card_metric *pre = f->metrics; /* metrics added before validation (none today) */
+    size_t n_pre = f->n_metrics;
+    int rc = CARTA_OK;
+    if (!r || !sum || !cnt || !which || f->splits->n != folds * n_rep) {
+        rc = !r || !sum || !cnt || !which ? carta_error_set(err, CARTA_ENOMEM, NULL, "no memory")
+                                : carta_error_set(err, CARTA_EUSAGE, NULL, "internal error: %zu splits for %zu x %zu",
+                                                  f->splits->n, n_rep, folds);
+        goto done;
+    }
+    for (size_t q = 0; q < n_rep && !rc; q++) {
+        for (size_t i = 0; i < n; i++) {
+            f->oof[i] = NAN;
+            f->oof_split[i] = NULL;
+        }
+        for (size_t k = q * folds; k < (q + 1) * folds && !rc; k++) {
+            if (o->log && !o->quiet && o->progress)
+                fprintf(o->log, "\rcarta: model %s: split %zu of %zu (%s)\033[K%s", m->name, k + 1, f->splits->n,
+                        f->splits->s[k].label, k + 1 == f->splits->n ? "\n" : "");
+            rc = run_split(c, a, m, o, &f->splits->s[k], f, NULL, err);
+        }
+        /* Score this repeat into an empty metric list, then set it aside. */
+        f->metrics = NULL;
+        f->n_metrics = 0;
+        f->curves_json = NULL;
+        if (!rc) rc = score_predictions(&cr, y, f, binary, err);
+        if (!rc) rc = fairness_slices(&cr, a, y, f, binary, err);
+        r[q].m = f->metrics;
+        r[q].n = f->n_metrics;
+        f->metrics = NULL;
+        f->n_metrics = 0;
+        if (q == 0) curves = f->curves_json;
+        else carta_free(f->curves_json);
+        f->curves_json = NULL;
+        for (size_t i = 0; i < n; i++) {
+            which[i * n_rep + q] = SIZE_MAX;
+            if (isnan(f->oof[i])) continue;
+            sum[i] += f->oof[i];
+            cnt[i]++;
+            for (size_t k = q * folds; k < (q + 1) * folds; k++)
+                if (f->splits->s[k].label == f->oof_split[i]) which[i * n_rep + q] = k;
+        }
+    }
+    f->metrics = pre;
+    f->n_metrics = n_pre;
+    if (!rc) rc = aggregate_repeats(c, f, r, n_rep, binary, err);
+    /* Each row's split label lists the split of every repeat that predicted it,
+       "repeat=1, fold=2; repeat=2, fold=3; ...": one buffer of NUL-terminated labels. */
+    size_t len = 1;
+    for (size_t i = 0; !rc && i < n; i++)
+        for (size_t q = 0; q < n_rep; q++)
+            if (which[i * n_rep + q] != SIZE_MAX) len += strlen(f->splits->s[which[i * n_rep + q]].label) + 3;
+    if (!rc && !(f->oof_label = carta_malloc(len))) rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+    for (size_t i = 0, at = 0; !rc && i < n; i++) {
+        f->oof[i] = cnt[i] ? sum[i] / (double)cnt[i] : (double)NAN;
+        f->oof_split[i] = cnt[i] ? f->oof_label + at : NULL;
+        if (!cnt[i]) continue;
+        for (size_t q = 0, first = 1; q < n_rep; q++) {
+            if (which[i * n_rep + q] == SIZE_MAX) continue;
+            const char *lab = f->splits->s[which[i * n_rep + q]].label;
+            size_t l = strlen(lab);
+            if (!first) {
+                memcpy(f->oof_label + at, "; ", 2);
+                at += 2;
+            }
+            memcpy(f->oof_label + at, lab, l);
+            at += l;
+            first = 0;
+        }
+        f->oof_label[at++] = '\0';
+    }
+    f->curves_json = curves;
+done:
+    for (size_t q = 0; r && q < n_rep; q++) carta_free(r[q].m);
+    carta_free(r);
+    carta_free(sum);
+    carta_free(cnt);
+    carta_free(which);
+    return rc;
+}
+
 int fit_model(const carta_config *c, const analysis *a, const carta_cfg_model *m, const carta_run_opts *o,
               fitted_model *f, carta_error *err)
 {
     memset(f, 0, sizeof *f);
     f->cfg = m;
+    f->oof_is_time = m->type == CARTA_CFG_MODEL_XGBOOST && gbm_objective(c, m) == CARTA_GBM_AFT;
     size_t n = carta_table_nrows(a->table);
     int rc = CARTA_OK;
     carta_outcome *y_all = NULL, *y = NULL;
@@ -790,6 +877,13 @@ int fit_model(const carta_config *c, const analysis *a, const carta_cfg_model *m
     if (!a->dm) {
         carta_where at = { .file = c->file, .field = "/features" };
         return carta_error_set(err, CARTA_ECONFIG, &at, "model %s needs features", m->name);
+    }
+    if (c->validation.scheme != CARTA_CFG_SCHEME_NONE) {
+        /* a fairness attribute the table lacks is an error before any fitting, not after */
+        fairness_attr *fa = NULL;
+        size_t nfa = 0;
+        if ((rc = fairness_build(c, a->table, &fa, &nfa, err))) return rc;
+        fairness_free(fa, nfa);
     }
     f->oof = carta_malloc((n ? n : 1) * sizeof *f->oof);
     f->full = carta_malloc((n ? n : 1) * sizeof *f->full);
@@ -803,15 +897,17 @@ int fit_model(const carta_config *c, const analysis *a, const carta_cfg_model *m
     one_fit fit;
     if ((rc = outcome_for_model(c, a, m, a->table, &y_all, err)) ||
         (rc = carta_outcome_subset(y_all, a->dm->rows, a->dm->x.n, &y, err)) ||
-        (rc = fit_once(c, m, o, &a->dm->x, y, 1, &fit, err)))
+        (rc = fit_once(c, m, o, a->design, &a->dm->x, y, 1, &fit, err)))
         goto done;
     f->cox = fit.cox;
     f->logistic = fit.logistic;
     f->glmnet = fit.glmnet;
+    f->glmnet_cv_json = fit.cv_json;
     f->gbm = fit.gbm;
     if ((rc = predict_once(&fit, &a->dm->x, pred, err))) goto done;
     for (size_t i = 0; i < a->dm->x.n; i++) f->full[a->dm->rows[i]] = pred[i];
     if (c->validation.scheme != CARTA_CFG_SCHEME_NONE) rc = validate_model(c, a, m, o, f, err);
+    if (!rc) rc = penalized_add_splits(f, err);
 done:
     if (rc) carta_error_prefix(err, "model %s: ", m->name);
     carta_free(pred);

@@ -14,7 +14,15 @@
  *              function (0 before the first event time). When the card carries the fit's
  *              column means (result.means) the prediction column is centred, lp - sum_j b_j m_j,
  *              as predictions.csv is; S(t) always uses the uncentred lp with the uncentred H0.
- *   xgboost:   libxgboost's prediction (probability, or exp(margin) for survival:cox).
+ *   xgboost:   libxgboost's prediction (probability; exp(margin) for survival:cox and :aft),
+ *              and for the survival objectives lp = the margin and
+ *              survival:cox  S(t | x) = exp(-H0(t) exp(margin)), H0 the Breslow baseline saved at
+ *                            `carta run` as <model>.baseline.csv (src/run/gbm_baseline.c);
+ *              survival:aft  S(t | x) = 1 - F((log t - margin) / sigma), F and sigma from the card's
+ *                            aft_loss_distribution and aft_loss_distribution_scale
+ *              (formulas and sources in src/fit/survpred.c).
+ * S(t) is given at the --time values, else at the card's horizons for the model (the times of its
+ * time-dependent AUC), else for Cox baselines at 25%, 50% and 75% of the last baseline time.
  * Coefficients that are null in the card (aliased terms) contribute nothing, as in R. */
 #include <carta/alloc.h>
 #include <carta/design.h>
@@ -24,6 +32,7 @@
 #include <carta/load.h>
 #include <carta/csvout.h>
 #include <carta/numfmt.h>
+#include <carta/survpred.h>
 
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -137,6 +146,95 @@ static carta_gbm_objective gbm_objective_of(const cJSON *model, int *ok)
     return CARTA_GBM_BINARY;
 }
 
+typedef struct scored {
+    double *pred, *lp, *surv;   /* n kept rows; surv n x n_times, row-major */
+    double *times;
+    size_t n_times;
+    int has_lp;
+} scored;
+
+/* The card's horizons for a model: the times of its time-dependent AUC (performance metrics
+   named auc_t, slices "time=T", the quartiles of the event times), in card order; at most cap. */
+static size_t card_horizons(const cJSON *root, const char *name, double *h, size_t cap)
+{
+    const cJSON *ms = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "performance"), "metrics");
+    const cJSON *e;
+    size_t n = 0;
+    cJSON_ArrayForEach(e, ms) {
+        const char *mn = jstr(e, "model"), *metric = jstr(e, "name"), *slice = jstr(e, "slice");
+        if (!mn || !name || strcmp(mn, name) || !metric || strcmp(metric, "auc_t") || !slice || strncmp(slice, "time=", 5))
+            continue;
+        char *end;
+        double t = strtod(slice + 5, &end);
+        if (*end || !isfinite(t) || t < 0 || n == cap) continue;
+        h[n++] = t;
+    }
+    return n;
+}
+
+/* The times of the S(t) columns: --time when given, else the card's horizons for the model, else
+   25%, 50% and 75% of `last` (the last baseline time) when it is a number, else none. */
+static int pick_times(const cJSON *root, const char *name, const double *in, size_t n_in, double last, size_t n,
+                      scored *s, carta_error *err)
+{
+    double card[16], fb[3];
+    const double *src = in;
+    size_t k = n_in;
+    if (!k && (k = card_horizons(root, name, card, sizeof card / sizeof card[0]))) src = card;
+    if (!k && !isnan(last)) {
+        for (size_t j = 0; j < 3; j++) fb[j] = last * (double)(j + 1) / 4.0;
+        src = fb;
+        k = 3;
+    }
+    if (!k) return CARTA_OK;
+    s->times = carta_malloc(k * sizeof *s->times);
+    s->surv = carta_malloc((n ? n : 1) * k * sizeof *s->surv);
+    if (!s->times || !s->surv) return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+    memcpy(s->times, src, k * sizeof *s->times);
+    s->n_times = k;
+    return CARTA_OK;
+}
+
+/* An xgboost survival:aft model's distribution and scale from the card's resolved params
+   (xgboost's defaults normal and 1 when absent). */
+static int aft_params(const cJSON *model, const char *shown, carta_survpred_aft_dist *dist, double *sigma,
+                      carta_error *err)
+{
+    const cJSON *params = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(model, "spec"), "params");
+    const char *d = jstr(params, "aft_loss_distribution");
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(params, "aft_loss_distribution_scale");
+    carta_where at = { .file = shown, .field = "/models/spec/params/aft_loss_distribution" };
+    carta_error local;
+    carta_error_clear(&local);
+    if (carta_survpred_aft_dist_parse(d ? d : "normal", dist, &local))
+        return carta_error_set(err, CARTA_EDATA, &at, "%s", local.msg);
+    *sigma = cJSON_IsNumber(sc) ? sc->valuedouble : 1.0;
+    if (sc && !cJSON_IsNumber(sc)) *sigma = NAN;
+    if (!(*sigma > 0) || !isfinite(*sigma)) {
+        at.field = "/models/spec/params/aft_loss_distribution_scale";
+        return carta_error_set(err, CARTA_EDATA, &at, "expected a number > 0");
+    }
+    return CARTA_OK;
+}
+
+/* The baseline hazard saved beside an xgboost survival:cox model, or *b = NULL when the run
+   folder has none (written by carta before the baseline existed). */
+static int gbm_baseline(const char *model_dir, const char *name, carta_survpred_baseline **b, carta_error *err)
+{
+    char file[512];
+    snprintf(file, sizeof file, "%s.baseline.csv", name);
+    char *path = carta_path_resolve(model_dir, file), *text = NULL;
+    size_t len = 0;
+    *b = NULL;
+    if (!path) return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+    int rc = CARTA_OK;
+    if (carta_path_exists(path) && !(rc = carta_file_read(path, path, &text, &len, err)))
+        rc = carta_survpred_read_csv(text, len, path, b, err);
+    carta_free(text);
+    carta_free(path);
+    return rc;
+}
+
 /* The note of a row the design dropped: the features missing in it. */
 static void write_note(FILE *fp, const carta_design *d, const carta_table *t, size_t row)
 {
@@ -156,14 +254,7 @@ static void write_note(FILE *fp, const carta_design *d, const carta_table *t, si
     fputs(" (complete case)\"", fp);
 }
 
-typedef struct scored {
-    double *pred, *lp, *surv;   /* n kept rows; surv n x n_times, row-major */
-    double *times;
-    size_t n_times;
-    int has_lp;
-} scored;
-
-static int score(const char *model_dir, const cJSON *model, const char *shown, const carta_design *d,
+static int score(const char *model_dir, const cJSON *root, const cJSON *model, const char *shown, const carta_design *d,
                  const carta_design_matrix *dm, const double *times_in, size_t n_times_in, scored *s,
                  carta_error *err)
 {
@@ -196,21 +287,16 @@ static int score(const char *model_dir, const cJSON *model, const char *shown, c
         int has_bh = card_basehaz(model, &bt, &bc);
         s->has_lp = 1;
         s->lp = carta_malloc((n ? n : 1) * sizeof *s->lp);
-        if (has_bh) {
-            s->n_times = n_times_in ? n_times_in : 3;
-            s->times = carta_malloc(s->n_times * sizeof *s->times);
-            s->surv = carta_malloc((n ? n : 1) * s->n_times * sizeof *s->surv);
-        }
-        if (!s->lp || (has_bh && (!s->times || !s->surv))) {
+        if (!s->lp) {
             rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
             goto cox_done;
         }
         if (has_bh) {
-            if (n_times_in) memcpy(s->times, times_in, n_times_in * sizeof *s->times);
-            else {
-                double last = cJSON_GetArrayItem(bt, cJSON_GetArraySize(bt) - 1)->valuedouble;
-                for (size_t k = 0; k < 3; k++) s->times[k] = last * (double)(k + 1) / 4.0;
-            }
+            const cJSON *lt = cJSON_GetArrayItem(bt, cJSON_GetArraySize(bt) - 1);
+            if ((rc = pick_times(root, name, times_in, n_times_in, cJSON_IsNumber(lt) ? lt->valuedouble : (double)NAN, n,
+                                 s, err)))
+                goto cox_done;
+            has_bh = s->n_times > 0;
         }
         for (size_t i = 0; i < n; i++) {
             double e = 0, ec = 0;
@@ -247,12 +333,40 @@ static int score(const char *model_dir, const cJSON *model, const char *shown, c
     carta_free(json);
     if (rc) return rc;
     rc = carta_gbm_predict(g, &dm->x, 0, s->pred, err);
-    if (!rc && obj == CARTA_GBM_COX) {
+    if (!rc && (obj == CARTA_GBM_COX || obj == CARTA_GBM_AFT)) {
         s->has_lp = 1;
         if (!(s->lp = carta_malloc((n ? n : 1) * sizeof *s->lp))) rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
         else rc = carta_gbm_predict(g, &dm->x, 1, s->lp, err);
     }
     carta_gbm_free(g);
+    if (rc) return rc;
+    if (obj == CARTA_GBM_COX) {
+        /* S(t | x) = exp(-H0(t) exp(margin)) with the baseline saved at `carta run`. */
+        carta_survpred_baseline *b = NULL;
+        if ((rc = gbm_baseline(model_dir, name ? name : "model", &b, err))) return rc;
+        if (!b) {
+            if (!n_times_in) return CARTA_OK;
+            carta_where at = { .file = model_dir };
+            return carta_error_set(err, CARTA_EDATA, &at,
+                                   "model %s: no %s.baseline.csv in the run folder (a run from an older carta): "
+                                   "rerun it to predict S(t)", name ? name : "?", name ? name : "model");
+        }
+        if (!(rc = pick_times(root, name, times_in, n_times_in, b->time[b->n - 1], n, s, err)))
+            for (size_t i = 0; i < n; i++)
+                for (size_t k = 0; k < s->n_times; k++)
+                    s->surv[i * s->n_times + k] = exp(-carta_survpred_cumhaz_at(b, s->times[k]) * exp(s->lp[i]));
+        carta_survpred_baseline_free(b);
+    } else if (obj == CARTA_GBM_AFT) {
+        /* S(t | x) = 1 - F((log t - margin) / sigma): no baseline needed. */
+        carta_survpred_aft_dist dist = CARTA_SURVPRED_AFT_NORMAL;
+        double sigma = 1;
+        if ((rc = aft_params(model, shown, &dist, &sigma, err)) ||
+            (rc = pick_times(root, name, times_in, n_times_in, (double)NAN, n, s, err)))
+            return rc;
+        for (size_t i = 0; i < n; i++)
+            for (size_t k = 0; k < s->n_times; k++)
+                s->surv[i * s->n_times + k] = carta_survpred_aft(dist, sigma, s->lp[i], s->times[k]);
+    }
     return rc;
 }
 
@@ -315,7 +429,7 @@ int carta_predict_write(const char *model_dir, const char *data_path, const char
         carta_error_prefix(err, "%s: ", data_path);
         goto done;
     }
-    if ((rc = score(model_dir, m, card_shown, d, dm, times, n_times, &s, err))) goto done;
+    if ((rc = score(model_dir, root, m, card_shown, d, dm, times, n_times, &s, err))) goto done;
 
     /* Output. */
     const carta_column *study = carta_table_find(t, "STUDYID"), *subj = carta_table_find(t, "USUBJID");

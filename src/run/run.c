@@ -7,6 +7,7 @@
  * clock time, the host, the wall time and the thread count. */
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "internal.h"
+#include "gbm_baseline.h"
 
 #include <carta/alloc.h>
 #include <carta/carta.h>
@@ -127,7 +128,7 @@ static int build_card(run_state *s, const char *config_sha, carta_error *err)
     carta_card_input in;
     memset(&in, 0, sizeof in);
     int rc = CARTA_OK;
-    char **keep = carta_calloc(4 * c->n_features + 16, sizeof *keep);
+    char **keep = carta_calloc(4 * c->n_features + 17, sizeof *keep);
     size_t nk = 0;
     carta_card_file *files = carta_calloc(s->data->n + 1, sizeof *files);
     carta_card_flow *flow = NULL;
@@ -165,7 +166,8 @@ static int build_card(run_state *s, const char *config_sha, carta_error *err)
     for (size_t i = 0; i < s->data->n; i++) {
         const carta_dataset_table *t = &s->data->tables[i];
         files[i] = (carta_card_file){ t->cfg->name, t->cfg->path, carta_format_name(carta_format_from_path(t->cfg->path)),
-                                      t->sha256, carta_table_nrows(t->table), carta_table_ncols(t->table) };
+                                      t->sha256, t->table ? carta_table_nrows(t->table) : t->n_rows,
+                                      t->table ? carta_table_ncols(t->table) : t->n_cols };
     }
     in.files = files;
     in.n_files = s->data->n;
@@ -191,6 +193,24 @@ static int build_card(run_state *s, const char *config_sha, carta_error *err)
     }
     in.n_subjects = n_used;
     in.n_events = events;
+    /* data.studies: the analysed rows per study, their events, the registry and the features. */
+    {
+        double *ev = carta_malloc((n_used ? n_used : 1) * sizeof *ev);
+        const char **vars = carta_calloc(c->n_features + 1, sizeof *vars);
+        const carta_dataset_table *reg = carta_dataset_find(s->data, "studies");
+        for (size_t k = 0; ev && k < n_used; k++) {
+            size_t i = s->an.dm ? s->an.dm->rows[k] : k;
+            ev[k] = y->type == CARTA_OUTCOME_BINARY ? y->y[i] : (double)(y->status[i] != 0);
+        }
+        for (size_t i = 0; vars && i < c->n_features; i++) vars[i] = c->features[i].name;
+        carta_card_studies_spec sp = { s->an.table, s->an.dm ? s->an.dm->rows : NULL, n_used, ev, reg ? reg->table : NULL,
+                                       vars, c->n_features, c->card.small_count_threshold };
+        rc = ev && vars ? carta_card_studies_json(&sp, &keep[nk], err) : carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+        carta_free(ev);
+        carta_free(vars);
+        if (rc) goto done;
+        in.studies_json = keep[nk++];
+    }
     for (size_t i = 0; i < c->n_features; i++) {
         const carta_cfg_feature *f = &c->features[i];
         carta_card_predictor *p = &preds[i];
@@ -234,15 +254,15 @@ static int build_card(run_state *s, const char *config_sha, carta_error *err)
         models[m] = (carta_card_model){ f->cfg->name, carta_cfg_model_type_name(f->cfg->type), f->spec_json, f->cox,
                                         f->logistic, f->glmnet, f->gbm, f->result_json,
                                         f->splits ? carta_cfg_scheme_name(c->validation.scheme) : "none", f->metrics,
-                                        f->n_metrics, f->curves_json };
+                                        f->n_metrics, f->curves_json, f->glmnet_cv_json };
     }
     in.models = models;
     in.n_models = s->n_models;
     in.validation_json = keep[nk++] = json_member_text(s->resolved, "validation");
-    const char *fair[8];
+    const char *fair[CARTA_CFG_MAX_FAIRNESS];
     int validated = 0;
     for (size_t m = 0; m < s->n_models; m++) validated |= s->models[m].splits != NULL;
-    in.fairness_attributes = (carta_card_strings){ fair, validated ? fairness_attributes(s->an.table, fair) : 0 };
+    in.fairness_attributes = (carta_card_strings){ fair, validated ? fairness_attributes(c, s->an.table, fair) : 0 };
     in.seed = c->seed;
     in.config_sha256 = config_sha;
     carta_sha256 h;
@@ -356,6 +376,7 @@ static int write_coefficients(const char *dir, const fitted_model *f, carta_erro
     const carta_glmnet_path *g = f->glmnet;
     size_t p = g ? g->p + 1 : f->cox ? f->cox->p : f->logistic->p;
     for (size_t j = 0; j < p; j++) {
+        if (g && j == 0 && g->family == CARTA_GLMNET_COX) continue; /* a Cox model has no intercept */
         const char *term = g ? (j ? g->names[j - 1] : "(Intercept)") : f->cox ? f->cox->terms[j].term : f->logistic->terms[j].term;
         double coef = g ? (j ? g->coef[j - 1] : g->intercept[0]) : f->cox ? f->cox->terms[j].coef : f->logistic->terms[j].coef;
         double se = g ? (double)NAN : f->cox ? f->cox->terms[j].se : f->logistic->terms[j].se;
@@ -393,6 +414,7 @@ static int write_artifacts(const run_state *s, const char *dir, carta_error *err
             snprintf(name, sizeof name, "%s.xgboost.json", f->cfg->name);
             rc = write_text(dir, name, json, len, err);
             carta_free(json);
+            if (!rc) rc = write_gbm_baseline(s->cfg, &s->an, f, dir, err);
         } else if (f->glmnet || f->cox || f->logistic) {
             rc = write_coefficients(dir, f, err);
         }
@@ -400,7 +422,8 @@ static int write_artifacts(const run_state *s, const char *dir, carta_error *err
     return rc;
 }
 
-static int write_run_json(const run_state *s, const carta_run_opts *o, const char *dir, double wall, carta_error *err)
+static int write_run_json(const run_state *s, const carta_run_opts *o, const char *dir, double wall,
+                          const carta_card_plot *plots, size_t n_plots, carta_error *err)
 {
     carta_jsonw *w = carta_jsonw_new(2);
     if (!w) return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
@@ -423,6 +446,15 @@ static int write_run_json(const run_state *s, const carta_run_opts *o, const cha
     carta_jsonw_kstring(w, "arch", u.machine);
     carta_jsonw_kint(w, "threads", o->threads);
     carta_jsonw_kstring(w, "config_dir_from_run_folder", s->config_dir_rel);
+    /* The plots of card.html as standalone SVG files (carta_card_plots), in the page's order. */
+    carta_jsonw_key(w, "plots");
+    carta_jsonw_begin_array(w);
+    for (size_t i = 0; i < n_plots; i++) {
+        char rel[300];
+        snprintf(rel, sizeof rel, "plots/%s", plots[i].name);
+        carta_jsonw_string(w, rel);
+    }
+    carta_jsonw_end_array(w);
     carta_jsonw_end_object(w);
     const char *t;
     size_t len;
@@ -443,6 +475,8 @@ int carta_run_command(const char *config_path, const carta_run_opts *o, carta_er
     memset(&od, 0, sizeof od);
     char config_sha[65];
     char *md = NULL, *html = NULL;
+    carta_card_plot *plots = NULL;
+    size_t n_plots = 0;
     int rc;
     if ((rc = carta_config_load(config_path, &cfg, err))) return rc;
     if ((rc = carta_sha256_file(config_path, config_path, config_sha, err))) {
@@ -467,17 +501,19 @@ int carta_run_command(const char *config_path, const carta_run_opts *o, carta_er
     if ((rc = write_text(od.tmp, "card.json", s.card, s.card_len, err)) || (rc = carta_card_markdown(s.card, &md, err)) ||
         (rc = write_text(od.tmp, "card.md", md, strlen(md), err)) || (rc = carta_card_html(s.card, &html, err)) ||
         (rc = write_text(od.tmp, "card.html", html, strlen(html), err)) || (rc = write_predictions(&s, od.tmp, err)) ||
-        (rc = write_artifacts(&s, od.tmp, err)))
+        (rc = write_artifacts(&s, od.tmp, err)) || (rc = carta_card_plots(s.card, &plots, &n_plots, err)) ||
+        (rc = carta_card_plots_write(plots, n_plots, od.tmp, err)))
         goto done;
     clock_gettime(CLOCK_MONOTONIC, &t1);
     double wall = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
-    if ((rc = write_run_json(&s, o, od.tmp, wall, err))) goto done;
+    if ((rc = write_run_json(&s, o, od.tmp, wall, plots, n_plots, err))) goto done;
     rc = carta_outdir_commit(&od, err);
     if (!rc && o->log && !o->quiet) fprintf(o->log, "carta: wrote %s\n", cfg->output);
 done:
     if (rc && od.tmp) carta_outdir_abort(&od);
     carta_free(md);
     carta_free(html);
+    carta_card_plots_free(plots, n_plots);
     state_free(&s); /* frees cfg too */
     return rc;
 }

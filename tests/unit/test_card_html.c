@@ -114,6 +114,30 @@ static const char *well_formed(const char *s, char *why, size_t cap)
     return NULL;
 }
 
+/* What a card adds to its base plots when the validation wrote them: a decision curve and a
+   calibration-at-the-horizon plot per model that has one (curves), and a second (pooled)
+   diamond per model with a random-effects pooled AUC or C (metrics, slice "pooled"). */
+static void extras(const char *path, size_t *plots, size_t *pooled)
+{
+    *plots = *pooled = 0;
+    char *text = slurp(path);
+    cJSON *card = text ? cJSON_Parse(text) : NULL;
+    const cJSON *m;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItem(card, "models")) {
+        const cJSON *v = cJSON_GetObjectItem(m, "validation"), *curves = cJSON_GetObjectItem(v, "curves"), *x;
+        *plots += cJSON_GetObjectItem(curves, "decision_curve") != NULL;
+        *plots += cJSON_GetObjectItem(curves, "calibration_horizon") != NULL;
+        cJSON_ArrayForEach(x, cJSON_GetObjectItem(v, "metrics")) {
+            const cJSON *n = cJSON_GetObjectItem(x, "name"), *s = cJSON_GetObjectItem(x, "slice");
+            if (cJSON_IsString(n) && cJSON_IsString(s) && strcmp(s->valuestring, "pooled") == 0 &&
+                (strcmp(n->valuestring, "auc") == 0 || strcmp(n->valuestring, "c_harrell") == 0))
+                *pooled += 1;
+        }
+    }
+    cJSON_Delete(card);
+    free(text);
+}
+
 static void check_page(const char *html, size_t svgs)
 {
     char why[200];
@@ -142,14 +166,16 @@ Test(card_html, renders_the_binary_reference_card)
     char *html = render("models/crs_severe/card.json");
     /* Two logistic models and one xgboost model under leave-one-study-out: each has ROC,
        calibration and per-study forest plots; xgboost adds gain importance (its mean |SHAP|
-       are all 0 in this card, so no SHAP plot). */
-    check_page(html, 3 + 3 + 3 + 1);
+       are all 0 in this card, so no SHAP plot); decision curves where the card has them. */
+    size_t extra, pooled;
+    extras("models/crs_severe/card.json", &extra, &pooled);
+    check_page(html, 3 + 3 + 3 + 1 + extra);
     cr_assert_eq(count(html, "<title>ROC curve</title>"), 3);
     cr_assert_eq(count(html, "<title>Calibration plot</title>"), 3);
     cr_assert_eq(count(html, "<title>Performance per slice</title>"), 3);
-    /* 21 held-out studies and the overall diamond in each forest plot. */
+    /* 21 held-out studies and the overall diamond in each forest plot (and the pooled one). */
     cr_assert_eq(count(html, ">STUDYID=CART001</text>"), 3);
-    cr_assert_eq(count(html, "<polygon"), 3);
+    cr_assert_eq(count(html, "<polygon"), 3 + pooled);
     /* The hash and the headline (the first model's overall AUC with its interval, 4 significant
        digits), read from the card itself so that a regenerated reference run still passes. */
     char *text = slurp("models/crs_severe/card.json");
@@ -173,9 +199,12 @@ Test(card_html, renders_the_binary_reference_card)
 Test(card_html, renders_the_survival_reference_card)
 {
     char *html = render("models/cdisc_pilot_gbm/card.json");
-    /* Cox forest plot of hazard ratios and the xgboost gain bars; the validation has no curves,
-       and each of the two models has a per-slice plot of its fairness slices (SEX, AGE). */
-    check_page(html, 2 + 2);
+    /* Cox forest plot of hazard ratios and the xgboost gain bars, each of the two models a
+       per-slice plot of its fairness slices (SEX, AGE), and calibration at the horizon where
+       the card has it. */
+    size_t extra, pooled;
+    extras("models/cdisc_pilot_gbm/card.json", &extra, &pooled);
+    check_page(html, 2 + 2 + extra);
     cr_assert_eq(count(html, "<title>Performance per slice</title>"), 2);
     cr_assert_eq(count(html, ">SEX=F</text>"), 2);
     cr_assert_eq(count(html, "<title>Forest plot of hazard ratios</title>"), 1);

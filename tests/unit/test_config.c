@@ -216,7 +216,7 @@ Test(config, minimal_config_parses_with_defaults_filled_in)
     cr_assert_eq(cox->zph_transform, CARTA_CFG_ZPH_KM);
     cr_assert_eq(cox->residuals, 0u);
     cr_assert_eq(c->validation.scheme, CARTA_CFG_SCHEME_NONE);
-    cr_assert_eq(c->validation.bootstrap, 0);
+    cr_assert_eq(c->validation.bootstrap, 200);
     cr_assert_eq(c->card.small_count_threshold, 5);
     cr_assert_str_eq(c->output, "out/lung_cox");
     cr_assert_str_eq(c->output_resolved, "cfgdir/out/lung_cox");

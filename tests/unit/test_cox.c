@@ -270,6 +270,53 @@ Test(cox, bucket_and_gather_paths_agree)
         }
 }
 
+/* The passes over the design on two threads (eta halves; X' diag(r c) X and the score beside the
+   buckets) give bit-identical sums: every sum is formed by one thread in a fixed order. Also with
+   several bucket passes, where only the first one is shared. */
+Test(cox, two_threads_give_bit_identical_sums)
+{
+    for (int ties = 0; ties < 2; ties++)
+        for (int counting = 0; counting < 2; counting++)
+            for (int chunked = 0; chunked < 2; chunked++) {
+                synth s;
+                synth_make(&s, 10000, 1, counting); /* > 2 row blocks: the eta halves split */
+                carta_surv_data d = { .n = s.n, .time = s.time, .start = s.start, .status = s.status,
+                                      .weight = s.w, .strata = s.strata, .n_strata = 2 };
+                carta_matrix m = { .n = s.n, .p = 3, .data = s.x, .names = (const char *const *)s.names };
+                carta_cox_spec spec;
+                carta_error err;
+                cox_work *w = NULL;
+                carta_cox_spec_default(&spec);
+                spec.ties = ties;
+                spec.offset = s.off;
+                carta_error_clear(&err);
+                cr_assert_eq(cox_work_new(&spec, &d, &m, &w, &err), CARTA_OK);
+                cr_assert(w->bk1 != NULL);
+                if (chunked) cox_work_set_chunk(w, 5);
+                double beta[3] = { 0.6, -0.4, 0.03 }, l1, l2, u1[3], u2[3], i1[9], i2[9];
+                w->threads = 1;
+                cr_assert_eq(cox_eval(w, beta, &l1, u1, i1, &err), CARTA_OK);
+                double *eta1 = malloc(s.n * sizeof *eta1);
+                cr_assert(eta1 != NULL);
+                memcpy(eta1, w->eta, s.n * sizeof *eta1);
+                w->threads = 2;
+                cr_assert_eq(cox_eval(w, beta, &l2, u2, i2, &err), CARTA_OK);
+                cr_expect(memcmp(eta1, w->eta, s.n * sizeof *eta1) == 0, "eta differs with two threads");
+                cr_expect(l1 == l2 && memcmp(u1, u2, sizeof u1) == 0 && memcmp(i1, i2, sizeof i1) == 0,
+                          "ties %d counting %d chunked %d: sums differ with two threads", ties, counting, chunked);
+                /* and they are the right sums: the gather path, single-threaded */
+                cox_work_drop_buckets(w);
+                w->threads = 1;
+                cr_assert_eq(cox_eval(w, beta, &l1, u1, i1, &err), CARTA_OK);
+                cr_expect(check_rel(l2, l1, 1e-13, "loglik"));
+                cr_expect_eq(check_vec(u2, u1, 3, 1e-10, "score"), 0);
+                cr_expect_eq(check_vec(i2, i1, 9, 1e-11, "information"), 0);
+                free(eta1);
+                cox_work_free(w);
+                synth_free(&s);
+            }
+}
+
 Test(cox, row_permutation_leaves_the_fit_unchanged)
 {
     synth s;
@@ -459,6 +506,36 @@ static int fit_hand_variant(const double *time, const double *start, const int *
     carta_error_clear(err);
     *r = NULL;
     return carta_cox_fit(&spec, &d, &m, r, err);
+}
+
+/* A term index beyond n_terms is a configuration error naming the field; a valid grouping
+   of single columns gives per-term zph tests equal to the per-column ones. */
+Test(cox, zph_term_of_is_checked_and_single_column_terms_match_columns)
+{
+    carta_surv_data d = { .n = 7, .time = H_TIME, .status = H_STAT };
+    double x2[14];
+    for (size_t i = 0; i < 7; i++) { x2[i] = H_X[i]; x2[7 + i] = (double)((i * 3) % 5); }
+    carta_matrix m = { .n = 7, .p = 2, .data = x2 };
+    size_t bad[2] = { 0, 2 }, good[2] = { 0, 1 };
+    carta_cox_spec spec;
+    carta_cox_spec_default(&spec);
+    spec.term_of = bad;
+    spec.n_terms = 2;
+    carta_cox_result *r = NULL;
+    carta_error err;
+    carta_error_clear(&err);
+    cr_expect_eq(carta_cox_fit(&spec, &d, &m, &r, &err), CARTA_ECONFIG);
+    cr_expect_null(r);
+    cr_expect_str_eq(err.field, "term_of");
+    spec.term_of = good;
+    carta_error_clear(&err);
+    cr_assert_eq(carta_cox_fit(&spec, &d, &m, &r, &err), CARTA_OK, "%s", err.msg);
+    cr_assert(r->zph_by_term != NULL && r->n_zph_by_term == 2);
+    for (size_t k = 0; k < 2; k++) {
+        cr_expect(check_rel(r->zph_by_term[k].stat, r->zph_terms[k].stat, 1e-12, "term %zu chisq", k));
+        cr_expect_eq(r->zph_by_term[k].df, 1.0);
+    }
+    carta_cox_result_free(r);
 }
 
 Test(cox, no_events_is_a_numeric_error)

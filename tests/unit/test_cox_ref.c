@@ -17,6 +17,7 @@ typedef struct refcase {
     double *x, *time, *start, *weight, *offset, *newx;
     int *status, *strata, *cluster;
     char **names;
+    size_t *term_of;       /* the term of each column (model.matrix's assign), or NULL */
     carta_surv_data d;
     carta_matrix m, nd;
     carta_cox_spec spec;
@@ -112,6 +113,17 @@ static void load_case(refcase *c, const char *name)
                     : strcmp(t, "log") == 0 ? CARTA_COX_ZPH_LOG : CARTA_COX_ZPH_IDENTITY;
     }
     if (cJSON_GetObjectItemCaseSensitive(c->j, "martingale")) c->spec.residuals = 31u;
+    int *tof = ints(c->j, "term_of", p);
+    if (tof) {
+        c->term_of = malloc(p * sizeof *c->term_of);
+        cr_assert(c->term_of != NULL);
+        for (size_t i = 0; i < p; i++) {
+            c->term_of[i] = (size_t)tof[i];
+            if (c->term_of[i] + 1 > c->spec.n_terms) c->spec.n_terms = c->term_of[i] + 1;
+        }
+        c->spec.term_of = c->term_of;
+        free(tof);
+    }
     size_t nr, np;
     c->newx = columns(c->j, "newdata", &nr, &np);
     if (c->newx) {
@@ -126,7 +138,7 @@ static void free_case(refcase *c)
 {
     cJSON_Delete(c->j);
     free(c->x); free(c->time); free(c->start); free(c->weight); free(c->offset); free(c->newx);
-    free(c->status); free(c->strata); free(c->cluster); free(c->names);
+    free(c->status); free(c->strata); free(c->cluster); free(c->names); free(c->term_of);
 }
 
 /* Compares a vector with tolerance tol relative to the largest |expected| value in it (for
@@ -269,6 +281,26 @@ static void run_case(const char *name)
             cr_expect(check_rel(t.stat, e[0], tz, "%s zph[%d] chisq", name, i));
             cr_expect_eq(t.df, e[1], "%s zph[%d] df", name, i);
             cr_expect(check_rel(t.p, e[2], tz, "%s zph[%d] p", name, i));
+            free(e);
+            i++;
+        }
+    }
+    /* cox.zph(terms = TRUE): one row per term (a factor's columns together), then GLOBAL */
+    const cJSON *zbt = cJSON_GetObjectItemCaseSensitive(j, "zph_by_term");
+    if (zbt && c.spec.zph != CARTA_COX_ZPH_NONE) {
+        double tz = ref_tol(j, "zph");
+        size_t nrow = (size_t)cJSON_GetArraySize(zbt);
+        cr_assert(r->zph_by_term != NULL && r->n_zph_by_term + 1 == nrow, "%s: zph per term has %zu rows, R %zu",
+                  name, r->n_zph_by_term, nrow);
+        int i = 0;
+        const cJSON *row;
+        cJSON_ArrayForEach(row, zbt) {
+            size_t kk;
+            double *e = ref_doubles(row, NULL, &kk);
+            carta_cox_test t = (size_t)i + 1 == nrow ? r->zph_global : r->zph_by_term[i];
+            cr_expect(check_rel(t.stat, e[0], tz, "%s zph term %d chisq", name, i));
+            cr_expect_eq(t.df, e[1], "%s zph term %d df", name, i);
+            cr_expect(check_rel(t.p, e[2], tz, "%s zph term %d p", name, i));
             free(e);
             i++;
         }

@@ -70,6 +70,55 @@ static int cmp(const double *obs, size_t nobs, const cJSON *cv, const char *key,
     return bad;
 }
 
+/* Same value or both NaN, to the bit (the compact table replays the fit's own arithmetic). */
+static int same(double a, double b) { return (isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof a) == 0; }
+
+/* The compact table gives, row by row through carta_km_rows_next, exactly the full table, and
+   the same quantiles, RMST and summary; the full table's walk gives its arrays. */
+static void expect_compact_equal(const carta_km_spec *spec, const carta_surv_data *d,
+                                 const carta_km_result *full, const char *name)
+{
+    carta_km_spec cs = *spec;
+    cs.table = CARTA_KM_TABLE_COMPACT;
+    carta_error err;
+    carta_error_clear(&err);
+    carta_km_result *r = NULL;
+    cr_assert_eq(carta_km_fit(&cs, d, &r, &err), CARTA_OK, "%s compact: %s", name, err.msg);
+    for (size_t c = 0; c < r->n_curves; c++) {
+        const carta_km_curve *x = &full->curves[c], *y = &r->curves[c];
+        cr_assert_eq(x->n_rows, y->n_rows);
+        cr_expect(y->surv == NULL && y->std_err == NULL && y->n_risk == NULL, "%s: compact has columns", name);
+        carta_km_rows it, itf;
+        carta_km_row a, b;
+        carta_km_rows_begin(r, c, &it);
+        carta_km_rows_begin(full, c, &itf);
+        size_t j = 0, bad = 0;
+        while (carta_km_rows_next(&it, &a)) {
+            cr_assert(carta_km_rows_next(&itf, &b), "%s: full walk ends early", name);
+            const double va[10] = { a.time, a.n_risk, a.n_event, a.n_censor, a.surv, a.std_err, a.lower, a.upper, a.cumhaz, a.cumhaz_se };
+            const double vf[10] = { x->time[j], x->n_risk[j], x->n_event[j], x->n_censor[j], x->surv[j], x->std_err[j],
+                                    x->lower[j], x->upper[j], x->cumhaz[j], x->cumhaz_se[j] };
+            const double vb[10] = { b.time, b.n_risk, b.n_event, b.n_censor, b.surv, b.std_err, b.lower, b.upper, b.cumhaz, b.cumhaz_se };
+            for (int k = 0; k < 10; k++) bad += !same(va[k], vf[k]) + !same(vb[k], vf[k]);
+            j++;
+        }
+        cr_expect_eq(j, x->n_rows, "%s: compact walk has %zu rows", name, j);
+        cr_expect_eq(bad, 0, "%s curve %zu: %zu compact values differ from the full table", name, c, bad);
+        cr_expect(same(x->median, y->median) && same(x->median_lower, y->median_lower) &&
+                  same(x->median_upper, y->median_upper) && same(x->rmst, y->rmst) &&
+                  same(x->rmst_se, y->rmst_se) && same(x->events, y->events), "%s: summaries differ", name);
+        for (size_t q = 0; q < x->n_quantiles; q++)
+            cr_expect(same(x->quantiles[q].time, y->quantiles[q].time) && same(x->quantiles[q].lower, y->quantiles[q].lower) &&
+                      same(x->quantiles[q].upper, y->quantiles[q].upper), "%s: quantile %zu differs", name, q);
+        cr_assert_eq(x->n_summary, y->n_summary);
+        for (size_t q = 0; q < x->n_summary; q++)
+            cr_expect(same(x->sum_surv[q], y->sum_surv[q]) && same(x->sum_n_risk[q], y->sum_n_risk[q]) &&
+                      same(x->sum_std_err[q], y->sum_std_err[q]) && same(x->sum_upper[q], y->sum_upper[q]),
+                      "%s: summary row %zu differs", name, q);
+    }
+    carta_km_result_free(r);
+}
+
 static void run_case(const char *name)
 {
     char path[256];
@@ -81,7 +130,13 @@ static void run_case(const char *name)
     double *st = arr(j, "status", &k);
     int *status = malloc(n * sizeof *status), *group = NULL;
     for (size_t i = 0; i < n; i++) status[i] = (int)st[i];
-    double *g = arr(j, "group", &k), *w = arr(j, "weights", &k), *start = arr(j, "start", &k);
+    double *g = arr(j, "group", &k), *w = arr(j, "weights", &k), *start = arr(j, "start", &k),
+           *idd = arr(j, "id", &k);
+    int *id = NULL;
+    if (idd) {
+        id = malloc(n * sizeof *id);
+        for (size_t i = 0; i < n; i++) id[i] = (int)idd[i];
+    }
     const cJSON *labs = cJSON_GetObjectItemCaseSensitive(j, "group_labels");
     size_t ng = labs ? (size_t)cJSON_GetArraySize(labs) : 0;
     const char **labels = NULL;
@@ -92,7 +147,7 @@ static void run_case(const char *name)
         for (size_t i = 0; i < ng; i++) labels[i] = cJSON_GetArrayItem(labs, (int)i)->valuestring;
     }
     carta_surv_data d = { .n = n, .time = time, .start = start, .status = status, .weight = w,
-                          .group = group, .n_groups = ng, .group_labels = labels };
+                          .group = group, .n_groups = ng, .group_labels = labels, .id = id };
     carta_km_spec spec;
     carta_km_spec_default(&spec);
     spec.conf_type = conf_of(cJSON_GetObjectItemCaseSensitive(j, "conf_type")->valuestring);
@@ -162,9 +217,10 @@ static void run_case(const char *name)
         }
     }
     cr_expect_eq(bad, 0, "%s: %d mismatches (listed above)", name, bad);
+    expect_compact_equal(&spec, &d, r, name);
     carta_km_result_free(r);
     free(time); free(st); free(status); free(group); free(g); free(w); free(start);
-    free(labels); free(probs); free(times);
+    free(labels); free(probs); free(times); free(idd); free(id);
     skip_list = NULL;
     cJSON_Delete(j);
 }
@@ -188,6 +244,14 @@ Test(km, r_heart_counting_tx) { run_case("heart_counting_tx"); }
 Test(km, r_flat_stretch) { run_case("flat_stretch"); }
 Test(km, r_negative_times) { run_case("negative_times"); }
 Test(km, r_adtte_trta) { run_case("adtte_trta"); }
+Test(km, r_heart_counting_fracweights_ij) { run_case("heart_counting_fracweights"); }
+Test(km, r_heart_counting_fracweights_one_ij) { run_case("heart_counting_fracweights_one"); }
+Test(km, r_entry_after_empty_ij) { run_case("entry_after_empty_ij"); }
+Test(km, r_heart_counting_fracweights_id) { run_case("heart_counting_fracweights_id"); }
+Test(km, r_heart_counting_id) { run_case("heart_counting_id"); }
+Test(km, r_recurrent_id) { run_case("recurrent_id"); }
+Test(km, r_aml_id_pairs_ij) { run_case("aml_id_pairs"); }
+Test(km, r_veteran_fracweights_id_ij) { run_case("veteran_fracweights_id"); }
 
 /* ---- hand-worked: tied deaths (t=3), a death and a censoring at one time (t=4), a death alone
    (t=1, t=7), a censoring alone (t=2, t=5). Rows deliberately out of time order. ---- */
@@ -317,7 +381,8 @@ Test(km, row_permutation_gives_identical_results)
     for (size_t c = 0; c < 2; c++) {
         carta_km_curve *x = &ra->curves[c], *y = &rb->curves[c];
         cr_assert_eq(x->n_rows, y->n_rows);
-        cr_expect(memcmp(x->time, y->time, 10 * x->n_rows * sizeof(double)) == 0, "table differs");
+        cr_expect(memcmp(x->time, y->time, x->n_rows * sizeof(double)) == 0, "times differ");
+        cr_expect(memcmp(x->n_risk, y->n_risk, 9 * x->n_rows * sizeof(double)) == 0, "table differs");
         cr_expect(x->median == y->median && x->rmst == y->rmst && x->rmst_se == y->rmst_se);
     }
     carta_km_result_free(ra);
@@ -450,6 +515,11 @@ Test(km, failed_allocations_leak_nothing)
     carta_km_spec spec;
     carta_km_spec_default(&spec);
     spec.times = times; spec.n_times = 2;
+    for (int pass = 0; pass < 2; pass++) {
+    if (pass == 1) { /* the (start, stop] IJ and the compact table */
+        spec.variance = CARTA_KM_VAR_IJ;
+        spec.table = CARTA_KM_TABLE_COMPACT;
+    }
     int ok = 0;
     for (long k = 1; k < 200 && !ok; k++) {
         carta_error err;
@@ -463,6 +533,75 @@ Test(km, failed_allocations_leak_nothing)
         carta_km_result_free(r);
     }
     cr_expect(ok, "never succeeded");
+    }
 }
 
 Test(km, r_near_ties_timefix) { run_case("near_ties"); }
+
+/* Dense near-ties (more candidates than timefix keeps): the exact rule by a second merge. Times
+   1000 + k and 1000 + k + 1e-6 (k = 0..19999) are 20000 times of two rows each for R's aeqSurv
+   (1e-6 / mean < sqrt(eps), 1 / mean is not); with timefix off they stay 40000 times. */
+Test(km, dense_near_ties_use_the_exact_rule)
+{
+    size_t n = 40000;
+    double *t = malloc(n * sizeof *t);
+    int *s = malloc(n * sizeof *s);
+    for (size_t i = 0; i < n; i++) {
+        size_t p = (i * 7919) % n; /* shuffled */
+        t[p] = 1000.0 + (double)(i / 2) + (i % 2 ? 1e-6 : 0.0);
+        s[p] = (int)(i % 3 == 0);
+    }
+    carta_surv_data d = { .n = n, .time = t, .status = s };
+    carta_km_spec spec;
+    carta_km_spec_default(&spec);
+    spec.table = CARTA_KM_TABLE_COMPACT;
+    carta_km_result *r = fit_km(&spec, &d);
+    cr_assert_eq(r->curves[0].n_rows, 20000);
+    carta_km_rows it;
+    carta_km_row row;
+    carta_km_rows_begin(r, 0, &it);
+    size_t j = 0, bad = 0;
+    while (carta_km_rows_next(&it, &row)) {
+        bad += row.time != 1000.0 + (double)j || row.n_event + row.n_censor != 2 || row.n_risk != (double)(n - 2 * j);
+        j++;
+    }
+    cr_expect_eq(bad, 0, "%zu rows are not the merged pairs", bad);
+    carta_km_result_free(r);
+    spec.timefix = 0;
+    r = fit_km(&spec, &d);
+    cr_expect_eq(r->curves[0].n_rows, n);
+    carta_km_result_free(r);
+    free(t);
+    free(s);
+}
+
+/* (start, stop] data whose every row enters before the first time is right-censored data: the
+   (start, stop] IJ (per-row entry and exit terms) equals the right-censored IJ (moments). */
+Test(km, ij_with_early_entry_equals_right_censored_ij)
+{
+    cJSON *j = ref_load("tests/reference/km/veteran_fracweights_ij.json");
+    size_t n, k;
+    double *time = arr(j, "time", &n), *st = arr(j, "status", &k), *g = arr(j, "group", &k), *w = arr(j, "weights", &k);
+    int *status = malloc(n * sizeof *status), *group = malloc(n * sizeof *group);
+    double *start = malloc(n * sizeof *start);
+    for (size_t i = 0; i < n; i++) { status[i] = (int)st[i]; group[i] = (int)g[i]; start[i] = -1; }
+    carta_surv_data a = { .n = n, .time = time, .status = status, .group = group, .n_groups = 4, .weight = w };
+    carta_surv_data b = a;
+    b.start = start;
+    carta_km_spec spec;
+    carta_km_spec_default(&spec);
+    spec.timefix = 0; /* (start, stop] times are never merged */
+    carta_km_result *ra = fit_km(&spec, &a), *rb = fit_km(&spec, &b);
+    for (size_t c = 0; c < 4; c++) {
+        carta_km_curve *x = &ra->curves[c], *y = &rb->curves[c];
+        cr_assert_eq(x->n_rows, y->n_rows);
+        for (size_t i = 0; i < x->n_rows; i++) {
+            cr_expect(check_rel(y->std_err[i], x->std_err[i], 1e-11, "std_err[%zu]", i));
+            cr_expect(check_rel(y->cumhaz_se[i], x->cumhaz_se[i], 1e-11, "cumhaz_se[%zu]", i));
+        }
+    }
+    carta_km_result_free(ra);
+    carta_km_result_free(rb);
+    free(time); free(st); free(g); free(w); free(status); free(group); free(start);
+    cJSON_Delete(j);
+}

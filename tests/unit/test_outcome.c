@@ -272,6 +272,39 @@ Test(outcome, start_stop_rows)
     carta_table_free(t);
 }
 
+/* Competing risks with delayed entry: entry times and ids reach the estimator's view, and the
+   (start, stop] checks apply as for a survival outcome. */
+Test(outcome, competing_risks_delayed_entry)
+{
+    const double start[] = { 0, 5, 0, 4, 0 }, stop[] = { 5, 9, 4, 10, 7 };
+    carta_table *t = counting(start, stop);
+    const char *cause[] = { "none", "relapse", "none", "death", "relapse" };
+    col_str(t, "CAUSE", cause, 5);
+    carta_outcome_spec s = { .type = CARTA_OUTCOME_COMPETING, .name = "/outcome", .time = "STOP", .start = "START",
+                             .id = "ID", .cause = "CAUSE", .censor = "none" };
+    carta_outcome *o = build(&s, t);
+    cr_assert_eq(o->n_events, 3);
+    cr_assert_eq(o->n_ids, 3);
+    const int st[] = { 0, 2, 0, 1, 2 }, id[] = { 0, 0, 1, 1, 2 };
+    for (int i = 0; i < 5; i++) {
+        cr_expect_eq(o->status[i], st[i], "status[%d]", i);
+        cr_expect_eq(o->start[i], start[i]);
+        cr_expect_eq(o->id[i], id[i]);
+    }
+    cr_assert_eq(o->surv.start, o->start);
+    cr_assert_eq(o->surv.id, o->id);
+    carta_outcome_free(o);
+    carta_table_free(t);
+
+    const double stop2[] = { 5, 9, 0, 10, 7 };
+    t = counting(start, stop2);
+    col_str(t, "CAUSE", cause, 5);
+    expect_fail(&s, t, CARTA_EDATA, "/outcome: column STOP: 1 row with stop <= start: row 3");
+    s.id = NULL;
+    expect_fail(&s, t, CARTA_ECONFIG, "/outcome: (start, stop] rows need an id column naming the subject");
+    carta_table_free(t);
+}
+
 Test(outcome, competing_risks)
 {
     carta_table *t = plain();

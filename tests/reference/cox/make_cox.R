@@ -99,6 +99,14 @@ write_case <- function(name, fit, X, y, ties, strata = NULL, weights = NULL, clu
     z <- cox.zph(fit, transform = zph, terms = FALSE)
     out$zph_transform <- zph
     out$zph <- lapply(seq_len(nrow(z$table)), function(i) num(z$table[i, ]))
+    # per term (R's default terms = TRUE): a factor's columns give one test; term_of is the
+    # 0-based term of each design column (model.matrix's "assign")
+    asg <- attr(X, "assign")
+    if (!is.null(asg) && length(asg) == ncol(X) && !any(is.na(cs))) {
+      out$term_of <- as.integer(asg) - 1L
+      zt <- cox.zph(fit, transform = zph, terms = TRUE)
+      out$zph_by_term <- lapply(seq_len(nrow(zt$table)), function(i) num(zt$table[i, ]))
+    }
   }
   if (basehaz && is.null(offset)) {
     bh <- basehaz(fit, centered = FALSE)

@@ -17,7 +17,7 @@ num <- function(v) { v <- as.numeric(v); v[!is.finite(v)] <- NA; v }
 write_case <- function(name, note, time, status, group = NULL, labels = NULL, weights = NULL,
                        start = NULL, conf_type = "log", conf_level = 0.95, ctype = 1,
                        probs = c(0.25, 0.5, 0.75), tau = NULL, times = NULL, robust = NULL,
-                       skip = NULL, skip_reason = NULL) {
+                       skip = NULL, skip_reason = NULL, id = NULL) {
   df <- data.frame(time = time, status = status)
   if (!is.null(start)) df$start <- start
   df$g <- if (is.null(group)) factor(rep(1, length(time))) else factor(labels[group + 1], levels = labels)
@@ -27,6 +27,7 @@ write_case <- function(name, note, time, status, group = NULL, labels = NULL, we
   args <- list(formula = form, data = df, conf.type = conf_type, conf.int = conf_level, ctype = ctype)
   if (!is.null(weights)) args$weights <- df$w
   if (!is.null(robust)) args$robust <- robust
+  if (!is.null(id)) { df$id <- id; args$data <- df; args$id <- df$id }
   fit <- do.call(survfit, args)
   if (is.null(tau)) tau_used <- max(time) else tau_used <- tau
   out <- list(case = name, note = note, survival = as.character(packageVersion("survival")),
@@ -37,6 +38,7 @@ write_case <- function(name, note, time, status, group = NULL, labels = NULL, we
   if (!is.null(weights)) out$weights <- num(weights)
   if (!is.null(start)) out$start <- num(start)
   if (!is.null(robust)) out$robust <- robust
+  if (!is.null(id)) out$id <- as.integer(id)
   if (!is.null(times)) out$times <- num(times)
   ng <- if (is.null(group)) 1 else length(labels)
   q <- quantile(fit, probs = probs, conf.int = TRUE)
@@ -122,6 +124,42 @@ write_case("heart_counting", "heart (start, stop] data: delayed entry, one curve
 write_case("heart_counting_tx", "heart (start, stop] by transplant, plain limits", hj$stop, hj$event,
            as.integer(as.character(hj$transplant)), c("transplant=0", "transplant=1"), start = hj$start,
            conf_type = "plain")
+# (start, stop] data with non-integer weights: survfit's default is then the robust (IJ) variance,
+# each row its own cluster (no id); the standard errors are those of S and H (logse = FALSE)
+w_hfrac <- 0.5 + (seq_len(nrow(hj)) %% 4) / 4
+write_case("heart_counting_fracweights", "heart (start, stop] by transplant, fractional weights: R's default IJ variance",
+           hj$stop, hj$event, as.integer(as.character(hj$transplant)), c("transplant=0", "transplant=1"),
+           start = hj$start, weights = w_hfrac, conf_type = "log-log", times = c(10, 50, 100, 500))
+write_case("heart_counting_fracweights_one", "heart (start, stop], one curve, fractional weights (IJ), tau 1000",
+           hj$stop, hj$event, start = hj$start, weights = w_hfrac, tau = 1000)
+# with id, R clusters the IJ by subject (several rows per patient in heart) and counts as censored
+# only the last row of a run of contiguous rows (survflag)
+write_case("heart_counting_fracweights_id", "heart (start, stop] by transplant, fractional weights, id: IJ clustered by patient",
+           hj$stop, hj$event, as.integer(as.character(hj$transplant)), c("transplant=0", "transplant=1"),
+           start = hj$start, weights = w_hfrac, id = hj$id, times = c(10, 50, 100, 500),
+           skip = c("n_censor", "sum_n_censor"),
+           skip_reason = paste("survival 3.5-3 survfitKM computes survflag's position for all rows but passes it",
+             "unsubset (position, not position[keep]) to each group's Csurvfitkm, so with groups and an id its",
+             "censoring counts are misaligned. carta counts a row continued by the same id in the same group",
+             "as no censoring (heart_counting_id checks the rule on one curve)."))
+write_case("heart_counting_id", "heart (start, stop], one curve, unweighted, id: Greenwood; continued rows are not censorings",
+           hj$stop, hj$event, start = hj$start, id = hj$id, times = c(10, 50, 100, 500))
+# recurrent events: an id with two events makes R's default the IJ clustered by id
+write_case("recurrent_id", "(start, stop] with an id that has two events (R's default: robust, by id)",
+           c(3, 5, 4, 6, 8, 2, 7, 9), c(1, 1, 0, 1, 0, 1, 1, 0), start = c(0, 3, 0, 2, 1, 0, 2, 0),
+           id = c(1, 1, 2, 3, 4, 5, 5, 6))
+# right-censored data with an id shared by several rows: R clusters the IJ by id (default robust
+# when an id has two events, or with non-integer weights)
+write_case("aml_id_pairs", "aml by x, id shared by pairs of rows (some with two events): IJ by id",
+           aml$time, aml$status, as.integer(aml$x) - 1, c("x=Maintained", "x=Nonmaintained"),
+           id = (seq_len(nrow(aml)) + 1) %/% 2)
+write_case("veteran_fracweights_id", "veteran by trt, fractional weights, id shared by 3 rows: IJ by id",
+           vet$time, vet$status, vet$trt - 1, c("trt=1", "trt=2"), weights = w_frac,
+           id = (seq_len(nrow(vet)) + 2) %/% 3, times = c(30, 90, 180))
+# the risk set empties (every row at risk dies at 2) and fills again by later entries: S stays 0
+write_case("entry_after_empty_ij", "(start, stop], fractional weights: all at risk die at t = 2, later rows enter",
+           c(2, 2, 1.5, 4, 5, 6, 6, 7), c(1, 1, 0, 1, 0, 1, 1, 0), start = c(0, 0.5, 0, 3, 3, 2, 4.5, 5),
+           weights = c(0.5, 1.5, 1.25, 0.75, 1, 2.5, 0.5, 1), times = c(1, 3, 6))
 # flat stretch: S = 0.5 exactly between times 2 and 3, and 0.25 at the end (last point rule)
 write_case("flat_stretch", "S equals p over a flat stretch (midpoint rule) and at the last time",
            c(1, 2, 3, 5, 5, 6, 7, 8), c(1, 1, 1, 0, 1, 1, 0, 0), probs = c(0.25, 0.5, 0.75, 0.8),
