@@ -32,6 +32,10 @@ typedef struct carta_gbm_spec {
     unsigned long seed;        /* xgboost's seed and the inner split's */
     int nthread;               /* 0 = xgboost's default */
     int shap;                  /* 1 = compute SHAP contributions on the training rows */
+    /* Called after every boosting round (round from 1 to rounds) when set: progress for a
+       terminal. It must not touch the model; ctx is passed through. */
+    void (*on_round)(void *ctx, int round, int rounds);
+    void *on_round_ctx;
 } carta_gbm_spec;
 
 /* Per-feature summaries. */

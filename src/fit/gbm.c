@@ -451,6 +451,7 @@ int carta_gbm_fit(const carta_gbm_spec *spec, const carta_matrix *x, const doubl
     double best_value = higher ? -INFINITY : INFINITY;
     for (int it = 0; it < spec->rounds; it++) {
         CALL(XGBoosterUpdateOneIter(m->booster, it, dtrain), "training");
+        if (spec->on_round) spec->on_round(spec->on_round_ctx, it + 1, spec->rounds);
         if (!dvalid) continue;
         const char *line = NULL, *names[1] = { "valid" };
         DMatrixHandle ev[1] = { dvalid };

@@ -185,6 +185,15 @@ static void one_fit_free(one_fit *f)
     memset(f, 0, sizeof *f);
 }
 
+/* Boosting progress on the terminal line: overwritten in place, cleared by the caller. */
+typedef struct round_progress { FILE *log; const char *model; } round_progress;
+
+static void print_round(void *ctx, int round, int rounds)
+{
+    const round_progress *r = ctx;
+    fprintf(r->log, "\rcarta: model %s: boosting round %d of %d\033[K", r->model, round, rounds);
+}
+
 /* shap: compute SHAP summaries (only for the full-data fit: the resampling fits need predictions).
    d: the design x was made with, for the Cox model's per-term cox.zph (NULL: per column only). */
 static int fit_once(const carta_config *c, const carta_cfg_model *m, const carta_run_opts *o, const carta_design *d,
@@ -233,6 +242,12 @@ static int fit_once(const carta_config *c, const carta_cfg_model *m, const carta
            run took 2.7 s on one thread and 48 s on two busy cores). */
         s.nthread = o->threads > 0 ? o->threads : x->n < 50000 ? 1 : 0;
         s.shap = shap && m->xgboost.shap;
+        round_progress progress = { o->log, m->name };
+        int show = o->log && !o->quiet && o->progress;
+        if (show) {
+            s.on_round = print_round;
+            s.on_round_ctx = &progress;
+        }
         size_t np;
         carta_gbm_param *p = gbm_params(m, &np);
         if (!p) return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
@@ -249,6 +264,7 @@ static int fit_once(const carta_config *c, const carta_cfg_model *m, const carta
             }
         }
         if (!rc) rc = carta_gbm_fit(&s, x, y->y, y->time, y->status, lower, upper, &f->gbm, err);
+        if (show) fprintf(o->log, "\r\033[K"); /* the split line, if any, is written again next */
         carta_free(lower);
         carta_free(upper);
         carta_free(p);

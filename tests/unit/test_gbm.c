@@ -173,6 +173,47 @@ Test(gbm, early_stopping_keeps_the_best_iteration)
     unload(&c);
 }
 
+/* The progress hook sees every round trained, in order, and early stopping ends the calls. */
+typedef struct rounds_seen { int calls, last, total; } rounds_seen;
+
+static void count_round(void *ctx, int round, int rounds)
+{
+    rounds_seen *r = ctx;
+    if (round == r->last + 1) r->last = round;
+    r->calls++;
+    r->total = rounds;
+}
+
+Test(gbm, progress_hook_sees_every_round)
+{
+    gcase c;
+    load("binary_hist", CARTA_GBM_BINARY, &c);
+    c.spec.rounds = 7;
+    rounds_seen seen = { 0, 0, 0 };
+    c.spec.on_round = count_round;
+    c.spec.on_round_ctx = &seen;
+    carta_gbm_model *m;
+    carta_error err;
+    carta_error_clear(&err);
+    cr_assert_eq(carta_gbm_fit(&c.spec, &c.m, c.y, NULL, NULL, NULL, NULL, &m, &err), CARTA_OK, "%s", err.msg);
+    cr_expect_eq(seen.calls, 7);
+    cr_expect_eq(seen.last, 7, "rounds out of order: last in-order round %d", seen.last);
+    cr_expect_eq(seen.total, 7);
+    carta_gbm_free(m);
+    /* With early stopping the hook stops with training: one call per round kept or tried. */
+    c.spec.rounds = 2000;
+    c.spec.early_stopping_rounds = 10;
+    carta_gbm_param fast[] = { { "eta", NULL, 0.5 }, { "max_depth", NULL, 6 } };
+    c.spec.params = fast;
+    c.spec.n_params = 2;
+    seen = (rounds_seen){ 0, 0, 0 };
+    cr_assert_eq(carta_gbm_fit(&c.spec, &c.m, c.y, NULL, NULL, NULL, NULL, &m, &err), CARTA_OK, "%s", err.msg);
+    cr_expect_eq(seen.calls, carta_gbm_rounds(m) + 10);
+    cr_expect_eq(seen.last, seen.calls);
+    carta_gbm_free(m);
+    unload(&c);
+}
+
 Test(gbm, parameters_are_checked_before_training)
 {
     carta_error err;
