@@ -79,6 +79,10 @@ void carta_survsort_at(const carta_survsort *s, carta_survsort_cursor *c, uint64
    quantile. Undefined limits (log of 0, log-log at 0 or 1, ...) are NaN, as R's NA. */
 void carta_survsort_confint(int type, double z, double p, double se, double *lo, double *hi);
 
+/* Checks a curve's interval settings: conf_type one of CARTA_KM_CONF_*, conf_level in (0, 1).
+   CARTA_ECONFIG naming the field. */
+int carta_survsort_check_conf(int conf_type, double conf_level, carta_error *err);
+
 /* First index of x[0..m-1] (ascending) greater than v (m when none). */
 size_t carta_survsort_upper(const double *x, size_t m, double v);
 

@@ -56,14 +56,8 @@ void carta_cif_spec_default(carta_cif_spec *spec)
 int carta_cif_spec_check(const carta_cif_spec *spec, carta_error *err)
 {
     carta_where at = { 0 };
-    if (spec->conf_type < CARTA_KM_CONF_LOG || spec->conf_type > CARTA_KM_CONF_NONE) {
-        at.field = "conf_type";
-        return carta_error_set(err, CARTA_ECONFIG, &at, "%d is not a confidence interval type", spec->conf_type);
-    }
-    if (!(spec->conf_level > 0 && spec->conf_level < 1)) {
-        at.field = "conf_level";
-        return carta_error_set(err, CARTA_ECONFIG, &at, "%g is not in (0, 1)", spec->conf_level);
-    }
+    int rc = carta_survsort_check_conf(spec->conf_type, spec->conf_level, err);
+    if (rc) return rc;
     if (!isfinite(spec->rho)) {
         at.field = "rho";
         return carta_error_set(err, CARTA_ECONFIG, &at, "rho must be finite");

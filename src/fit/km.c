@@ -65,14 +65,8 @@ void carta_km_spec_default(carta_km_spec *spec)
 int carta_km_spec_check(const carta_km_spec *spec, carta_error *err)
 {
     carta_where at = { 0 };
-    if (spec->conf_type < CARTA_KM_CONF_LOG || spec->conf_type > CARTA_KM_CONF_NONE) {
-        at.field = "conf_type";
-        return carta_error_set(err, CARTA_ECONFIG, &at, "%d is not a confidence interval type", spec->conf_type);
-    }
-    if (!(spec->conf_level > 0 && spec->conf_level < 1)) {
-        at.field = "conf_level";
-        return carta_error_set(err, CARTA_ECONFIG, &at, "%g is not in (0, 1)", spec->conf_level);
-    }
+    int rc = carta_survsort_check_conf(spec->conf_type, spec->conf_level, err);
+    if (rc) return rc;
     if (spec->variance < CARTA_KM_VAR_AUTO || spec->variance > CARTA_KM_VAR_IJ) {
         at.field = "variance";
         return carta_error_set(err, CARTA_ECONFIG, &at, "%d is not a variance type", spec->variance);

@@ -557,3 +557,17 @@ size_t carta_survsort_subject_events(const carta_surv_data *d, int use_group, si
     if (d->id) qsort(ev, nr, sizeof *ev, event_cmp);
     return nr;
 }
+
+int carta_survsort_check_conf(int conf_type, double conf_level, carta_error *err)
+{
+    carta_where at = { 0 };
+    if (conf_type < CARTA_KM_CONF_LOG || conf_type > CARTA_KM_CONF_NONE) {
+        at.field = "conf_type";
+        return carta_error_set(err, CARTA_ECONFIG, &at, "%d is not a confidence interval type", conf_type);
+    }
+    if (!(conf_level > 0 && conf_level < 1)) {
+        at.field = "conf_level";
+        return carta_error_set(err, CARTA_ECONFIG, &at, "%g is not in (0, 1)", conf_level);
+    }
+    return CARTA_OK;
+}
