@@ -484,7 +484,7 @@ static int run_split(const carta_config *c, const analysis *a, const carta_cfg_m
         f->oof_split[row] = sp->label;
     }
 done:
-    if (rc) carta_error_prefix(err, "model %s, split %s: ", m->name, sp->label);
+    if (rc) carta_error_prefix(err, "split %s: ", sp->label); /* fit_model adds "model NAME: " */
     carta_free(pred);
     one_fit_free(&fit);
     carta_outcome_free(ytr);
