@@ -224,11 +224,20 @@ static int build_card(run_state *s, const char *config_sha, carta_error *err)
         p->transform = transform_name(f->transform);
         if (s->an.design && i < carta_design_nfeatures(s->an.design)) {
             const carta_design_feature *df = carta_design_feature_at(s->an.design, i);
-            char terms[1024] = "";
+            /* The feature's design columns, ", "-joined at full length: the card matches them to
+               the Cox result's columns (cox.zph per term), so they must never be cut short. */
+            size_t len = 1;
+            for (size_t j = 0; j < df->n_terms; j++) len += strlen(carta_design_term(s->an.design, df->first_term + j)) + 2;
+            char *terms = carta_malloc(len);
+            if (!terms) {
+                rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+                goto done;
+            }
             size_t n = 0;
-            for (size_t j = 0; j < df->n_terms && n < sizeof terms; j++)
-                n += (size_t)snprintf(terms + n, sizeof terms - n, "%s%s", j ? ", " : "", carta_design_term(s->an.design, df->first_term + j));
-            p->terms = keep[nk++] = carta_strdup(terms);
+            terms[0] = '\0';
+            for (size_t j = 0; j < df->n_terms; j++)
+                n += (size_t)snprintf(terms + n, len - n, "%s%s", j ? ", " : "", carta_design_term(s->an.design, df->first_term + j));
+            p->terms = keep[nk++] = terms;
             p->n_missing = df->n_missing;
             p->n_imputed = df->n_imputed;
         }
