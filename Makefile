@@ -51,6 +51,10 @@ $(B)/carta: $(B)/main.o $(B)/libcarta.a
 $(B)/%.o: src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+# The Cox fit's passes over the design are written for the vectoriser (explicit partial-sum
+# lanes, so no reassociation is needed and the results do not change); GCC's -O2 cost model
+# ("very cheap") leaves them scalar, at about a third more time per pass.
+$(B)/fit/cox_sums.o: CFLAGS += -fvect-cost-model=dynamic
 $(B)/tests/%.o: tests/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) -Itests/lib $(CFLAGS) -c -o $@ $<

@@ -17,9 +17,10 @@ enum {
     CARTA_COX_TIES_EFRON   = 0, /* Efron (1977) approximation; R's default */
     CARTA_COX_TIES_BRESLOW = 1, /* Breslow (1974) */
     CARTA_COX_TIES_EXACT   = 2  /* exact discrete conditional likelihood (R's "exact"): small,
-                                   right-censored, unweighted data; gives coefficients, variances,
-                                   tests and concordance (no residuals, zph, basehaz, curves,
-                                   robust variance) */
+                                   right-censored, unweighted data. Martingale and deviance
+                                   residuals, zph, basehaz and curves come in the Breslow forms
+                                   at its coefficients, as R computes them; no robust variance and
+                                   no score, Schoenfeld or dfbeta residuals (R has none) */
 };
 
 /* Time transform of cox.zph (Grambsch & Therneau 1994, survival >= 3 score-test form). */
@@ -117,7 +118,7 @@ typedef struct carta_cox_result {
     double concordance, concordance_se;  /* NaN when not computed */
     double conc_counts[5]; /* concordant, discordant, tied.x, tied.y, tied.xy (weighted) */
     /* cox.zph (per column, R's terms = FALSE): chisq, df, p per term (NaN for aliased terms) and
-       global; zph_terms is NULL when not computed (zph = NONE, or exact ties) */
+       global; zph_terms is NULL when not computed (zph = NONE) */
     int zph_transform;
     carta_cox_test *zph_terms;
     carta_cox_test zph_global;
@@ -125,7 +126,7 @@ typedef struct carta_cox_result {
        A term's test uses all its kept columns (df = their number; NaN when all are aliased). */
     size_t n_zph_by_term;
     carta_cox_test *zph_by_term;
-    size_t n_basehaz;          /* one per stratum with rows; 0 for exact ties */
+    size_t n_basehaz;          /* one per stratum with rows (0 unless spec.basehaz) */
     carta_cox_basehaz *basehaz;
     size_t n_curves;
     carta_cox_curve *curves;
@@ -157,6 +158,16 @@ int carta_cox_spec_check(const carta_cox_spec *spec, carta_error *err);
    CARTA_ENOMEM, CARTA_EDEP (LAPACK). Non-convergence is not an error: converged = 0. */
 int carta_cox_fit(const carta_cox_spec *spec, const carta_surv_data *d, const carta_matrix *x,
                   carta_cox_result **out, carta_error *err);
+
+/* As carta_cox_fit, with write access to the design (data must be x->data): for data with many
+   distinct event times (more than about n/8, e.g. continuous times) the fit then reorders the
+   rows of the design in place into time order for its Newton steps, so that each step reads it
+   sequentially with no per-event-time buckets (faster, and less memory), and puts them back
+   before it returns, on errors too: on return data holds exactly what it held before. Nothing
+   may read data from another thread meanwhile. Same result as carta_cox_fit up to round-off in
+   the order of summation. CARTA_EUSAGE when data is not x->data. */
+int carta_cox_fit_reorder(const carta_cox_spec *spec, const carta_surv_data *d, const carta_matrix *x,
+                          double *data, carta_cox_result **out, carta_error *err);
 
 /* Frees a result; NULL is a no-op. */
 void carta_cox_result_free(carta_cox_result *r);

@@ -56,9 +56,10 @@ int carta_cox_spec_check(const carta_cox_spec *spec, carta_error *err)
         at.field = "ties";
         return carta_error_set(err, CARTA_ECONFIG, &at, "%d is not one of efron, breslow, exact", spec->ties);
     }
-    if (spec->ties == CARTA_COX_TIES_EXACT && (spec->robust || spec->residuals || spec->newdata)) {
+    if (spec->ties == CARTA_COX_TIES_EXACT &&
+        (spec->robust || (spec->residuals & ~(unsigned)(CARTA_COX_RESID_MARTINGALE | CARTA_COX_RESID_DEVIANCE)))) {
         at.field = "ties";
-        return carta_error_set(err, CARTA_ECONFIG, &at, "\"exact\" ties give coefficients, variances, tests and concordance only: robust, residuals and newdata need efron or breslow");
+        return carta_error_set(err, CARTA_ECONFIG, &at, "\"exact\" ties have no robust variance and no score, Schoenfeld or dfbeta residuals (nor has R): use efron or breslow for those");
     }
     if (!(spec->conf_level > 0 && spec->conf_level < 1)) {
         at.field = "conf_level";
@@ -366,11 +367,11 @@ static int newton(const carta_cox_spec *spec, cox_work *w, carta_cox_result *r, 
     return CARTA_OK;
 }
 
-int carta_cox_fit(const carta_cox_spec *spec, const carta_surv_data *d, const carta_matrix *x,
-                  carta_cox_result **out, carta_error *err)
+static int fit(const carta_cox_spec *spec, const carta_surv_data *d, const carta_matrix *x,
+               double *xmut, carta_cox_result **out, carta_error *err)
 {
     carta_cox_result *r = NULL;
-    cox_work *w = NULL;
+    cox_work *w = NULL, *wb = NULL; /* wb: Breslow forms after an exact fit */
     double *mem = NULL, *sres = NULL, *tsum = NULL;
     size_t *cols = NULL;
     int rc;
@@ -383,7 +384,8 @@ int carta_cox_fit(const carta_cox_spec *spec, const carta_surv_data *d, const ca
         rc = carta_error_set(err, CARTA_ENOMEM, NULL, "cox: no memory for the result");
         goto done;
     }
-    if ((rc = cox_work_new(spec, d, x, &w, err)) != CARTA_OK) goto done;
+    if ((rc = cox_work_new(spec, d, x, xmut, &w, err)) != CARTA_OK) goto done;
+    if ((rc = cox_design_sort(w, err)) != CARTA_OK) goto done; /* (when it pays; cox_reorder.c) */
     r->n = n;
     r->ties = spec->ties;
     for (size_t i = 0; i < n; i++) r->events += d->status[i] == 1;
@@ -433,8 +435,11 @@ int carta_cox_fit(const carta_cox_spec *spec, const carta_surv_data *d, const ca
         goto done;
     }
     /* the buckets serve only the Newton steps: free them before the concordance and residuals
-       allocate theirs, which keeps the peak memory of the fit down */
+       allocate theirs, which keeps the peak memory of the fit down (and put a reordered design
+       back in input order: the residuals, zph and curves read it so) */
     cox_work_drop_buckets(w);
+    /* linear predictors as R reports them: centred, plus offset */
+    memcpy(r->linear_predictors, w->eta, n * sizeof *r->linear_predictors);
 
     /* robust variance (before anything else changes the evaluation state) */
     double *rv = NULL;
@@ -491,11 +496,23 @@ int carta_cox_fit(const carta_cox_spec *spec, const carta_surv_data *d, const ca
     r->lr = chisq_test(2 * (r->loglik[1] - r->loglik[0]), (double)q);
     r->wald = chisq_test(quad_form(q, rv ? rv : vq, beta, tmp, s), (double)q);
 
-    /* linear predictors as R reports them: centred, plus offset */
-    memcpy(r->linear_predictors, w->eta, n * sizeof *r->linear_predictors);
-
     /* Residuals at the fit (the evaluation state is at beta). */
     unsigned want = spec->residuals;
+    /* An exact fit's martingale residuals, zph, baseline hazard and curves are R's Breslow forms
+       at its coefficients (coxexact.fit's coxmart2; cox.zph and survfit.coxph treat "exact" as
+       Breslow): a Breslow workspace evaluated at beta serves them (its information, for zph, in
+       inew). */
+    cox_work *wp = w;
+    if (w->exact && ((want & (CARTA_COX_RESID_MARTINGALE | CARTA_COX_RESID_DEVIANCE)) ||
+                     spec->zph != CARTA_COX_ZPH_NONE || spec->basehaz || spec->newdata)) {
+        carta_cox_spec sb = *spec;
+        double ldummy;
+        sb.ties = CARTA_COX_TIES_BRESLOW;
+        if ((rc = cox_work_new(&sb, d, x, NULL, &wb, err)) != CARTA_OK) goto done;
+        cox_work_set_cols(wb, cols, q);
+        if ((rc = cox_eval(wb, beta, &ldummy, unew, inew, err)) != CARTA_OK) goto done;
+        wp = wb;
+    }
     if (want & (CARTA_COX_RESID_MARTINGALE | CARTA_COX_RESID_DEVIANCE)) {
         if (!(r->martingale = carta_malloc(n * sizeof *r->martingale)) ||
             ((want & CARTA_COX_RESID_DEVIANCE) && !(r->deviance = carta_malloc(n * sizeof *r->deviance)))) {
@@ -503,8 +520,8 @@ int carta_cox_fit(const carta_cox_spec *spec, const carta_surv_data *d, const ca
             goto done;
         }
         for (size_t i = 0; i < n; i++) {
-            double rho = w->r[i] / (d->weight ? d->weight[i] : 1.0);
-            r->martingale[i] = d->status[i] - rho * w->c[i];
+            double rho = wp->r[i] / (d->weight ? d->weight[i] : 1.0);
+            r->martingale[i] = d->status[i] - rho * wp->c[i];
         }
         if (r->deviance)
             for (size_t i = 0; i < n; i++) {
@@ -586,14 +603,14 @@ int carta_cox_fit(const carta_cox_spec *spec, const carta_surv_data *d, const ca
         if ((rc = cox_eval(w, beta, &ldummy, NULL, NULL, err)) != CARTA_OK) goto done;
     }
 
-    /* no zph, baseline hazard or curves for exact ties (header) */
-    if (!w->exact && spec->zph != CARTA_COX_ZPH_NONE && (rc = cox_zph(w, spec, info, r, err)) != CARTA_OK) goto done;
-    if (!w->exact && (spec->basehaz || spec->newdata) && (rc = cox_curves(w, spec, d, beta, rv ? rv : vq, r, err)) != CARTA_OK) goto done;
+    if (spec->zph != CARTA_COX_ZPH_NONE && (rc = cox_zph(wp, spec, wp != w ? inew : info, r, err)) != CARTA_OK) goto done;
+    if ((spec->basehaz || spec->newdata) && (rc = cox_curves(wp, spec, d, beta, rv ? rv : vq, r, err)) != CARTA_OK) goto done;
 
     /* The concordance last, on the linear predictors at the fit, after the workspace is freed:
        its own arrays then do not add to the workspace's in the fit's peak memory. */
     cox_work_free(w);
-    w = NULL;
+    cox_work_free(wb);
+    w = wb = NULL;
     if (spec->concordance) {
         carta_concordance_result cr;
         if ((rc = carta_concordance(n, d->time, d->start, d->status, r->linear_predictors, d->weight,
@@ -605,6 +622,7 @@ int carta_cox_fit(const carta_cox_spec *spec, const carta_surv_data *d, const ca
     }
 
 done:
+    cox_work_free(wb);
     carta_free(mem);
     carta_free(cols);
     carta_free(sres);
@@ -613,4 +631,19 @@ done:
     if (rc == CARTA_OK) *out = r;
     else carta_cox_result_free(r);
     return rc;
+}
+
+int carta_cox_fit(const carta_cox_spec *spec, const carta_surv_data *d, const carta_matrix *x,
+                  carta_cox_result **out, carta_error *err)
+{
+    return fit(spec, d, x, NULL, out, err);
+}
+
+int carta_cox_fit_reorder(const carta_cox_spec *spec, const carta_surv_data *d, const carta_matrix *x,
+                          double *data, carta_cox_result **out, carta_error *err)
+{
+    *out = NULL;
+    if (!x || !data || x->data != data)
+        return carta_error_set(err, CARTA_EUSAGE, NULL, "cox: the writable design must be the matrix's own data (x->data)");
+    return fit(spec, d, x, data, out, err);
 }

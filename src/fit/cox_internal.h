@@ -22,6 +22,19 @@ typedef struct cox_work {
     int efron, counting, exact;
     int threads;           /* 1 or 2 threads for the passes over the design (tests may set it) */
     const double *x;       /* borrowed n x p column-major design */
+    double *xmut;          /* the same memory when the caller lets the fit reorder its rows in
+                              place (carta_cox_fit_reorder), else NULL */
+    int sortable;          /* reordering pays: right-censored data, Efron or Breslow ties, and
+                              more event times than one pass of buckets can hold (cox_work_new) */
+    const size_t *xrow;    /* while the design is reordered: design row i holds data row xrow[i]
+                              (xrow = ord, so the rows are in time order); NULL otherwise. eta,
+                              r and c are then in the design's row order too */
+    double *ptmp;          /* while reordered: scratch of the permutations (2 x n), and between
+                              them the per-row data in the design's row order: */
+    double *dw_s;          /*   w_j delta_j */
+    double *w_s;           /*   the weights (NULL: all 1) */
+    double *off_s;         /*   the offsets (NULL: none) */
+    double *hscr;          /* sortable: the two halves' scratch of the sorted path */
     const double *time, *start, *wt, *offset;
     const int *status, *strata;
     size_t *cols;          /* q kept columns */
@@ -98,9 +111,10 @@ void cox_sort_by(cox_sort *s, const uint64_t *key);
 uint64_t cox_key_double(double v, int descending);
 
 /* Allocates the workspace, sorts the rows and builds the event groups. spec, d, x are borrowed
-   and must outlive the workspace. Returns CARTA_OK, CARTA_ENOMEM or CARTA_ENUMERIC (no events). */
+   and must outlive the workspace. xmut: x->data, writable, when the design may be reordered in
+   place (then no buckets are allocated when w->sortable), else NULL. Returns CARTA_OK, CARTA_ENOMEM or CARTA_ENUMERIC (no events). */
 int cox_work_new(const carta_cox_spec *spec, const carta_surv_data *d, const carta_matrix *x,
-                 cox_work **out, carta_error *err);
+                 double *xmut, cox_work **out, carta_error *err);
 void cox_work_free(cox_work *w);
 
 /* Switches the workspace to the gather path (frees the buckets); for tests of both paths. */
@@ -108,6 +122,14 @@ void cox_work_drop_buckets(cox_work *w);
 
 /* Test hook: at most `groups` event groups per bucket pass (forces several passes). */
 void cox_work_set_chunk(cox_work *w, size_t groups);
+
+/* The sorted path (cox_reorder.c). cox_design_sort reorders the rows of the caller's design in
+   place into time order (ord) when w->sortable; cox_eval then reads it sequentially, with no
+   buckets. cox_design_restore puts the rows back, bit for bit; it cannot fail (its scratch is
+   allocated by cox_design_sort) and is a no-op when the design is not reordered. Returns
+   CARTA_OK (also when not sortable: nothing is done) or CARTA_ENOMEM. */
+int cox_design_sort(cox_work *w, carta_error *err);
+void cox_design_restore(cox_work *w);
 
 /* Sets the kept columns (q of them, indices into 0..p-1). */
 void cox_work_set_cols(cox_work *w, const size_t *cols, size_t q);

@@ -28,6 +28,10 @@
  *     time) then gives the risk-set sums, as agfit4's add/remove walk does. S1 buckets are limited
  *     to an eighth of the design's memory: with more event times (untied data) the groups are
  *     taken in chunks, one pass per chunk that reads only the rows with a bucket in it.
+ *   - sorted path (carta_cox_fit_reorder, right-censored data with more event times than one
+ *     pass of buckets holds): the caller's design is reordered in place into time order for the
+ *     Newton steps (cox_reorder.c), and each half of the rows is read once per evaluation with a
+ *     running S1 (half_job_run).
  *   - gather path (after the fit, and in tests): rows are visited in time order (sorted once by
  *     stop, once by start), gathering COX_BLOCK rows at a time.
  *   - threads: the passes over the design run on two threads: eta by halves of the rows; with
@@ -119,6 +123,7 @@ static void *sort_job_run(void *arg)
 void cox_work_free(cox_work *w)
 {
     if (!w) return;
+    cox_design_restore(w); /* the caller's design is never left reordered */
     carta_free(w->cols); carta_free(w->mean);
     carta_free(w->ord); carta_free(w->ord2);
     carta_free(w->bbeg); carta_free(w->bbeg2); carta_free(w->bsid); carta_free(w->bgrp);
@@ -130,13 +135,15 @@ void cox_work_free(cox_work *w)
     carta_free(w->eta); carta_free(w->r); carta_free(w->c); carta_free(w->shift);
     carta_free(w->g_s0); carta_free(w->g_e0); carta_free(w->g_h); carta_free(w->g_q);
     carta_free(w->buf); carta_free(w->abuf); carta_free(w->s1); carta_free(w->e1);
-    carta_free(w->t1); carta_free(w->xw); carta_free(w->upart);
+    carta_free(w->t1); carta_free(w->xw); carta_free(w->upart); carta_free(w->hscr);
     carta_free(w->ex_f); carta_free(w->ex_g); carta_free(w->ex_h); carta_free(w->ex_x);
     carta_free(w);
 }
 
 void cox_work_drop_buckets(cox_work *w)
 {
+    cox_design_restore(w); /* what follows the Newton steps reads the design in input order */
+    w->sortable = 0;
     carta_free(w->kstop); carta_free(w->kstart); carta_free(w->g_tie);
     carta_free(w->bk1); carta_free(w->bke); carta_free(w->blk_idx);
     carta_free(w->tbuf); carta_free(w->b0); carta_free(w->g_nin);
@@ -166,11 +173,25 @@ void cox_work_set_cols(cox_work *w, const size_t *cols, size_t q)
     w->q = q;
 }
 
+/* Rows per sub-block of the bucket scatter and of the sorted path's tiles: the row-major
+   sub-block (COX_SUB x q) stays in L1 while it is transposed from the column-major design, so
+   the transposition costs no cache misses (a 2048-row block transposed at once spills L2 on its
+   strided stores). */
+#define COX_SUB 64
+
+/* Doubles of one half's scratch on the sorted path: the tile (COX_SUB x p) and the rows of A
+   (COX_BLOCK x p), s1, e1, v (p each) and A'A (p x p). */
+static size_t hscr_per(size_t p)
+{
+    size_t pp = p ? p : 1;
+    return (COX_SUB + COX_BLOCK) * pp + 3 * pp + pp * pp;
+}
+
 static inline int sid(const cox_work *w, size_t i) { return w->strata ? w->strata[i] : 0; }
 static inline double wgt(const cox_work *w, size_t i) { return w->wt ? w->wt[i] : 1.0; }
 
 int cox_work_new(const carta_cox_spec *spec, const carta_surv_data *d, const carta_matrix *x,
-                 cox_work **out, carta_error *err)
+                 double *xmut, cox_work **out, carta_error *err)
 {
     size_t n = d->n, p = x->p, np;
     cox_work *w = carta_calloc(1, sizeof *w);
@@ -325,6 +346,16 @@ int cox_work_new(const carta_cox_spec *spec, const carta_surv_data *d, const car
         }
         w->chunk = gc;
         w->tie_cap = tc;
+        /* Several bucket passes would be needed, and the caller lets the design be reordered:
+           the sorted path (cox_reorder.c) reads it once per evaluation in time order instead,
+           with no buckets at all (without cox_design_sort the gather path serves). */
+        w->xmut = xmut;
+        w->sortable = xmut && !w->counting && gc < ngrp;
+        if (w->sortable) {
+            if (!(w->hscr = carta_malloc(2 * hscr_per(p) * sizeof *w->hscr))) goto fail;
+            *out = w;
+            return CARTA_OK;
+        }
         w->kstop = carta_malloc(n * sizeof *w->kstop);
         w->g_tie = carta_malloc(ngrp * sizeof *w->g_tie);
         /* one pass and small buckets: two copies, so that two threads can each fill them from
@@ -339,8 +370,8 @@ int cox_work_new(const carta_cox_spec *spec, const carta_surv_data *d, const car
         w->b0 = carta_malloc(2 * ngrp * sizeof *w->b0);
         w->g_nin = carta_calloc(ngrp, sizeof *w->g_nin);
         if (w->counting) w->kstart = carta_malloc(n * sizeof *w->kstart);
-        if (!w->kstop || !w->g_tie || !w->bk1 || !w->bke || !w->blk_idx || !w->tbuf || !w->b0 || !w->g_nin ||
-            (w->counting && !w->kstart))
+        if (!w->kstop || !w->g_tie || !w->bk1 || !w->bke || !w->blk_idx || !w->tbuf || !w->b0 ||
+            !w->g_nin || (w->counting && !w->kstart))
             goto fail;
         w->ntie = ntie;
         for (size_t g = 0, t = 0; g < ngrp; g++) w->g_tie[g] = (w->g_m[g] > 1 && w->efron) ? t++ : SIZE_MAX;
@@ -406,19 +437,72 @@ static void accum(cox_work *w, const size_t *ord, size_t a, size_t b, double sig
     }
 }
 
-/* Subtracts A'A of the buffered rows (row-major, na x q) into ata, then empties the buffer. */
-static void flush_a(cox_work *w, size_t *na, double *ata)
+/* Where the rows of A go: abuf (COX_BLOCK x q, row-major) is flushed into ata by dsyrk when full.
+   S1 and E1 of a group are read from s1, e1. With corr, the sorted path's second half also sums
+   alpha_i a_i into v and alpha_i^2 into sa, alpha_i being row i's coefficient of S1 (see
+   half_job_run: the S1 there lacks the rows before the half). */
+typedef struct a_acc {
+    double *s1, *e1;
+    double *abuf, *ata;
+    size_t na;
+    int corr;
+    double *v, sa;
+} a_acc;
+
+/* Adds A'A of the buffered rows into ata, then empties the buffer. */
+static void flush_a(const cox_work *w, a_acc *a)
 {
-    if (*na == 0) return;
-    cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, (int)w->q, (int)*na, 1.0, w->abuf,
-                (int)w->q, 1.0, ata, (int)w->q);
-    *na = 0;
+    if (a->na == 0) return;
+    cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, (int)w->q, (int)a->na, 1.0, a->abuf,
+                (int)w->q, 1.0, a->ata, (int)w->q);
+    a->na = 0;
 }
 
-/* Rows per sub-block of the bucket scatter: the row-major sub-block (COX_SUB x q) stays in L1
-   while it is transposed from the column-major design, so the transposition costs no cache
-   misses (a 2048-row block transposed at once spills L2 on its strided stores). */
-#define COX_SUB 64
+/* Appends a row alpha S1 + beta E1 to the buffer. */
+static void a_row(const cox_work *w, a_acc *a, double alpha, double beta)
+{
+    size_t q = w->q;
+    double *row = a->abuf + a->na * q;
+    if (beta == 0) for (size_t c = 0; c < q; c++) row[c] = alpha * a->s1[c];
+    else for (size_t c = 0; c < q; c++) row[c] = alpha * a->s1[c] + beta * a->e1[c];
+    if (a->corr && alpha != 0) {
+        for (size_t c = 0; c < q; c++) a->v[c] += alpha * row[c];
+        a->sa += alpha * alpha;
+    }
+    if (++a->na == COX_BLOCK) flush_a(w, a);
+}
+
+/* Independent partial sums in the score's dot products (scale_dot). */
+#define COX_LANES 8
+
+/* d[i] = sc[i] (col[i] - mu) for i < m (unless d is NULL), and the dot product
+   sum_i aw[i] (col[i] - mu), in COX_LANES partial sums added in a fixed order (a single running
+   sum is one long chain of dependent adds; the lanes vectorise). */
+static inline double scale_dot(const double *restrict col, double mu, const double *restrict sc,
+                               const double *restrict aw, double *restrict d, size_t m)
+{
+    double lane[COX_LANES] = { 0 }, su = 0;
+    size_t i = 0;
+    if (d) {
+        for (; i + COX_LANES <= m; i += COX_LANES)
+            for (size_t l = 0; l < COX_LANES; l++) {
+                double xv = col[i + l] - mu;
+                d[i + l] = sc[i + l] * xv;
+                lane[l] += aw[i + l] * xv;
+            }
+        for (; i < m; i++) {
+            double xv = col[i] - mu;
+            d[i] = sc[i] * xv;
+            lane[0] += aw[i] * xv;
+        }
+    } else {
+        for (; i + COX_LANES <= m; i += COX_LANES)
+            for (size_t l = 0; l < COX_LANES; l++) lane[l] += aw[i + l] * (col[i + l] - mu);
+        for (; i < m; i++) lane[0] += aw[i] * (col[i] - mu);
+    }
+    for (size_t l = 0; l < COX_LANES; l++) su += lane[l];
+    return su;
+}
 
 /* One sequential pass over the kept columns in input order, COX_BLOCK rows at a time.
    With u: adds the score U = X'(w delta - r c) (the identity of the top comment: the risk-set
@@ -451,8 +535,11 @@ static void pass_x(const pass_job *job)
     const double *r = w->r;
     /* per-block row scratch: the selected rows and their bucket indices relative to the chunk
        (gc / tc: "no bucket here") */
-    size_t *sel = w->blk_idx + (size_t)job->slot * 4 * COX_BLOCK, *i1 = sel + COX_BLOCK,
-           *i2 = i1 + COX_BLOCK, *te = i2 + COX_BLOCK;
+    size_t *sel = NULL, *i1 = NULL, *i2 = NULL, *te = NULL; /* (no buckets: no scratch) */
+    if (w->blk_idx) {
+        sel = w->blk_idx + (size_t)job->slot * 4 * COX_BLOCK;
+        i1 = sel + COX_BLOCK; i2 = i1 + COX_BLOCK; te = i2 + COX_BLOCK;
+    }
     double *aw = w->blk_w + (size_t)job->slot * 2 * COX_BLOCK; /* m score weights w delta - r c */
     double *sc = aw + COX_BLOCK;                               /* m scale factors sqrt(r c) */
     double *t1 = w->t1 + (size_t)job->slot * q * q, *bf = w->buf + (size_t)job->slot * COX_BLOCK * q;
@@ -467,20 +554,13 @@ static void pass_x(const pass_job *job)
                 size_t j = s + i;
                 double v = r[j] * w->c[j];
                 sc[i] = v > 0 ? sqrt(v) : 0;
-                aw[i] = (st[j] == 1 ? (w->wt ? w->wt[j] : 1.0) : 0.0) - v;
+                /* (a reordered design: every per-row array is in its row order, see cox_reorder.c) */
+                aw[i] = (w->xrow ? w->dw_s[j] : st[j] == 1 ? (w->wt ? w->wt[j] : 1.0) : 0.0) - v;
             }
         if (rows && (do_t1 || u))
             for (size_t c = 0; c < q; c++) {
                 const double *col = w->x + w->cols[c] * n + s;
-                double mu = w->mean[w->cols[c]], *dst = bf + c * m, su = 0;
-                if (do_t1)
-                    for (size_t i = 0; i < m; i++) {
-                        double xv = col[i] - mu;
-                        dst[i] = sc[i] * xv;
-                        su += aw[i] * xv;
-                    }
-                else
-                    for (size_t i = 0; i < m; i++) su += aw[i] * (col[i] - mu);
+                double su = scale_dot(col, w->mean[w->cols[c]], sc, aw, do_t1 ? bf + c * m : NULL, m);
                 if (u) u[c] += su;
             }
         if (rows && do_t1)
@@ -530,49 +610,35 @@ static void pass_x(const pass_job *job)
     }
 }
 
-/* Adds the A rows of event group k (and its part of the score) from w->s1 and w->e1. */
-static void group_rows(cox_work *w, size_t k, double *u, double *ata, size_t *na)
+/* Adds the rows of A of event group k. */
+static void group_rows(const cox_work *w, size_t k, a_acc *a)
 {
-    size_t q = w->q;
     size_t m = w->efron ? w->g_m[k] : 1;
     double s0 = w->g_s0[k], e0 = w->g_e0[k], mw = w->g_d[k] / (double)m;
     if (m == 1) {
         /* one row sqrt(D) S1/S0 */
-        double sq = sqrt(mw), *arow = w->abuf + *na * q;
-        for (size_t c = 0; c < q; c++) {
-            double a = w->s1[c] / s0;
-            if (u) u[c] -= mw * a;
-            arow[c] = sq * a;
-        }
-        if (++*na == COX_BLOCK) { if (ata) flush_a(w, na, ata); else *na = 0; }
+        a_row(w, a, sqrt(mw) / s0, 0);
         return;
     }
     /* Efron, m tied events: sum_l mw a_l a_l' with a_l = alpha_l S1 - beta_l E1
        (alpha = 1/den_l, beta = f_l/den_l) is [S1 E1] C [S1 E1]' with the 2 x 2
        C = sum_l mw (alpha, -beta)(alpha, -beta)'. With C = L L' (LAPACK) two rows
        L00 S1 + L10 E1 and L11 E1 replace the m rows. */
-    double ca = 0, cb = 0, caa = 0, cab = 0, cbb = 0;
+    double caa = 0, cab = 0, cbb = 0;
     for (size_t l = 0; l < m; l++) {
         double f = (double)l / (double)m, den = s0 - f * e0, al = 1 / den, be = f / den;
-        ca += mw * al; cb += mw * be;
         caa += mw * al * al; cab -= mw * al * be; cbb += mw * be * be;
     }
-    if (u) for (size_t c = 0; c < q; c++) u[c] -= ca * w->s1[c] - cb * w->e1[c];
     double cm[4] = { caa, cab, cab, cbb };
     if (LAPACKE_dpotrf(LAPACK_COL_MAJOR, 'L', 2, cm, 2) == 0) {
-        double *r1 = w->abuf + *na * q;
-        for (size_t c = 0; c < q; c++) r1[c] = cm[0] * w->s1[c] + cm[1] * w->e1[c];
-        if (++*na == COX_BLOCK) { if (ata) flush_a(w, na, ata); else *na = 0; }
-        double *r2 = w->abuf + *na * q;
-        for (size_t c = 0; c < q; c++) r2[c] = cm[3] * w->e1[c];
-        if (++*na == COX_BLOCK) { if (ata) flush_a(w, na, ata); else *na = 0; }
+        a_row(w, a, cm[0], cm[1]);
+        a_row(w, a, 0, cm[3]);
     } else {
         /* C numerically singular: one row per tied event instead */
         double sq = sqrt(mw);
         for (size_t l = 0; l < m; l++) {
-            double f = (double)l / (double)m, den = s0 - f * e0, *arow = w->abuf + *na * q;
-            for (size_t c = 0; c < q; c++) arow[c] = sq * (w->s1[c] - f * w->e1[c]) / den;
-            if (++*na == COX_BLOCK) { if (ata) flush_a(w, na, ata); else *na = 0; }
+            double f = (double)l / (double)m, den = s0 - f * e0;
+            a_row(w, a, sq / den, -sq * f / den);
         }
     }
 }
@@ -682,11 +748,91 @@ static double scalar_sequential(cox_work *w)
 }
 
 
+typedef struct sorted_job {
+    cox_work *w;
+    size_t a, b;  /* positions */
+    int phase;    /* 0: block maxima of eta; 1: r and the events' part of log L; 2: c */
+    double *mx;   /* phase 0: nblk maxima */
+    double ll;    /* phase 1 */
+} sorted_job;
+
+/* The row-wise parts of the scalar sums on the sorted path, positions a..b (every per-row array
+   is in the design's row order there: eta, r, c and w_s, dw_s). */
+static void *sorted_job_run(void *arg)
+{
+    sorted_job *j = arg;
+    cox_work *w = j->w;
+    size_t blk = 0, k = 0;
+    while (blk + 1 < w->nblk && w->bbeg[blk + 1] <= j->a) blk++;
+    if (j->phase == 0)
+        for (size_t b = 0; b < w->nblk; b++) j->mx[b] = -INFINITY;
+    if (j->phase == 2) { /* the first group ending after a */
+        size_t lo = 0, hi = w->ngrp;
+        while (lo < hi) {
+            size_t h = lo + (hi - lo) / 2;
+            if (w->g_end[h] > j->a) hi = h; else lo = h + 1;
+        }
+        k = lo;
+    }
+    double ll = 0;
+    for (size_t i = j->a; i < j->b; i++) {
+        while (blk + 1 < w->nblk && i >= w->bbeg[blk + 1]) blk++;
+        if (j->phase == 0) {
+            if (w->eta[i] > j->mx[blk]) j->mx[blk] = w->eta[i];
+        } else if (j->phase == 1) {
+            double e = w->eta[i] - w->shift[blk];
+            w->r[i] = (w->w_s ? w->w_s[i] : 1.0) * exp(e);
+            if (w->dw_s[i] > 0) ll += w->dw_s[i] * e;
+        } else {
+            /* c = H(t) - [event] q_k: the group at or after this position, in its stratum */
+            while (k < w->ngrp && w->g_end[k] <= i) k++;
+            int in = k < w->bgrp[blk + 1];
+            double ci = in ? w->g_h[k] : 0;
+            if (in && w->dw_s[i] > 0) ci -= w->g_q[k];
+            w->c[i] = ci;
+        }
+    }
+    j->ll = ll;
+    return NULL;
+}
+
+/* The scalar sums on the sorted path: the row-wise parts on two threads by halves of the
+   positions (combined in a fixed order); S0 and E0 per event group by a running sum over the
+   positions of each stratum, which are in descending time. */
+static double scalar_sorted(cox_work *w)
+{
+    size_t n = w->n, nb = w->nblk, mid = n / 2;
+    double ll = 0, *mxa = w->shift + (nb + 1), *mxb = mxa + (nb + 1);
+    sorted_job ja = { w, 0, mid, 0, mxa, 0 }, jb = { w, mid, n, 0, mxb, 0 };
+    both(w, sorted_job_run, &ja, sorted_job_run, &jb);
+    for (size_t b = 0; b < nb; b++) w->shift[b] = mxa[b] > mxb[b] ? mxa[b] : mxb[b];
+    ja.phase = jb.phase = 1;
+    both(w, sorted_job_run, &ja, sorted_job_run, &jb);
+    ll = ja.ll + jb.ll;
+    for (size_t b = 0; b < nb; b++) {
+        double s0 = 0, h = 0;
+        size_t i = w->bbeg[b];
+        for (size_t k = w->bgrp[b]; k < w->bgrp[b + 1]; k++) {
+            double e0 = 0;
+            for (; i < w->g_beg[k]; i++) s0 += w->r[i];
+            for (; i < w->g_end[k]; i++) {
+                s0 += w->r[i];
+                if (w->dw_s[i] > 0) e0 += w->r[i];
+            }
+            ll += group_hazard(w, k, s0, e0);
+        }
+        for (size_t k = w->bgrp[b + 1]; k-- > w->bgrp[b];) { h += w->g_h[k]; w->g_h[k] = h; }
+    }
+    ja.phase = jb.phase = 2;
+    both(w, sorted_job_run, &ja, sorted_job_run, &jb);
+    return ll;
+}
+
 typedef struct eta_job {
     cox_work *w;
     const double *beta;
     double mb;
-    size_t a, b; /* rows */
+    size_t a, b; /* design rows */
 } eta_job;
 
 /* eta = x'beta + offset - mean'beta for rows a..b, in row blocks that stay in cache while every
@@ -699,10 +845,12 @@ static void *eta_job_run(void *arg)
     const eta_job *j = arg;
     cox_work *w = j->w;
     size_t n = w->n, q = w->q;
+    /* (a reordered design: eta and the offsets are in its row order too, see cox_reorder.c) */
+    const double *off = w->xrow ? w->off_s : w->offset;
     for (size_t s = j->a; s < j->b; s += COX_BLOCK) {
         size_t m = j->b - s < COX_BLOCK ? j->b - s : COX_BLOCK;
         double *e = w->eta + s;
-        if (w->offset) memcpy(e, w->offset + s, m * sizeof *e);
+        if (off) memcpy(e, off + s, m * sizeof *e);
         else memset(e, 0, m * sizeof *e);
         for (size_t c = 0; c < q; c++) {
             const double *col = w->x + w->cols[c] * n + s;
@@ -722,6 +870,110 @@ static void *pass_job_run(void *arg)
     return NULL;
 }
 
+/* The sorted path (design reordered into time order, w->xrow = ord): each half of the
+   positions [a, b) on its own thread reads its rows of the design once, COX_BLOCK rows at a time,
+   and forms from them the score and X' diag(r c) X (as pass_x), a row-major tile of r_j (x_j -
+   mean), and from the tile the running S1 of the stratum (rows enter the risk set in this order
+   and, for right-censored data, never leave), E1 over a tied group's events, and the group's
+   rows of A at its last row. The second half starts without the rows before it: when it begins
+   inside a stratum, the S1 of its first stratum's groups lacks P, the first half's S1 at the
+   split, so each of those rows of A lacks alpha_i P (alpha_i: its coefficient of S1), and
+   sum (a_i + alpha_i P)(a_i + alpha_i P)' = A'A + v P' + P v' + sa P P' with v = sum alpha_i a_i,
+   sa = sum alpha_i^2 (cox_eval adds the terms). No tied group straddles the split. */
+typedef struct half_job {
+    cox_work *w;
+    size_t a, b;       /* positions */
+    size_t k0;         /* the first event group ending after a */
+    int slot;          /* scratch set: buf, blk_w, t1, upart, hscr */
+    double *u, *t1;    /* q and q x q sums of these rows (u may be NULL) */
+    double *tile;      /* COX_SUB x q */
+    a_acc acc;
+} half_job;
+
+static void *half_job_run(void *arg)
+{
+    half_job *j = arg;
+    cox_work *w = j->w;
+    size_t n = w->n, q = w->q, ng = w->ngrp;
+    double *sc = w->blk_w + (size_t)j->slot * 2 * COX_BLOCK, *aw = sc + COX_BLOCK;
+    double *dst = w->buf + (size_t)j->slot * COX_BLOCK * q, *tile = j->tile, rr[COX_BLOCK];
+    a_acc *acc = &j->acc;
+    double *s1 = acc->s1, *e1 = acc->e1;
+    memset(j->t1, 0, q * q * sizeof *j->t1);
+    if (j->u) memset(j->u, 0, q * sizeof *j->u);
+    memset(s1, 0, q * sizeof *s1);
+    memset(e1, 0, q * sizeof *e1);
+    size_t blk = 0;
+    while (blk + 1 < w->nblk && w->bbeg[blk + 1] <= j->a) blk++;
+    acc->corr = j->a > w->bbeg[blk];
+    size_t k = j->k0;
+    int tied = k < ng && w->efron && w->g_m[k] > 1;
+    for (size_t s = j->a; s < j->b; s += COX_BLOCK) {
+        size_t m = j->b - s < COX_BLOCK ? j->b - s : COX_BLOCK;
+        for (size_t i = 0; i < m; i++) {
+            double v = w->r[s + i] * w->c[s + i];
+            sc[i] = v > 0 ? sqrt(v) : 0;
+            aw[i] = w->dw_s[s + i] - v;
+            rr[i] = w->r[s + i];
+        }
+        /* sub-blocks of COX_SUB rows, so that the tile (COX_SUB x q) stays in L1 while it is
+           transposed from the columns and then walked row by row */
+        for (size_t h = 0; h < m; h += COX_SUB) {
+            size_t mh = m - h < COX_SUB ? m - h : COX_SUB;
+            for (size_t c = 0; c < q; c++) {
+                const double *restrict col = w->x + w->cols[c] * n + s + h;
+                const double *restrict rrr = rr + h;
+                double mu = w->mean[w->cols[c]], *restrict tc = tile + c;
+                /* some 50 short column streams defeat the hardware prefetcher: ask for the next
+                   sub-block's lines of this column now */
+                for (size_t l = mh; l < mh + COX_SUB && s + h + l < j->b; l += 8) __builtin_prefetch(col + l);
+                double su = scale_dot(col, mu, sc + h, aw + h, dst + c * m + h, mh);
+                /* (a loop of its own: the strided stores would keep scale_dot's from
+                   vectorising) */
+                for (size_t i = 0; i < mh; i++) tc[i * q] = rrr[i] * (col[i] - mu);
+                if (j->u) j->u[c] += su;
+            }
+            for (size_t i = 0; i < mh; i++) {
+                size_t pos = s + h + i;
+                const double *restrict x = tile + i * q;
+                while (blk + 1 < w->nblk && pos >= w->bbeg[blk + 1]) {
+                    /* a new stratum: its risk sets start empty (and owe nothing to the other half) */
+                    blk++;
+                    memset(s1, 0, q * sizeof *s1);
+                    acc->corr = 0;
+                }
+                for (size_t c = 0; c < q; c++) s1[c] += x[c];
+                if (tied && pos >= w->g_beg[k] && w->dw_s[pos] > 0)
+                    for (size_t c = 0; c < q; c++) e1[c] += x[c];
+                if (k < ng && pos + 1 == w->g_end[k]) {
+                    group_rows(w, k, acc);
+                    if (tied) memset(e1, 0, q * sizeof *e1);
+                    k++;
+                    tied = k < ng && w->efron && w->g_m[k] > 1;
+                }
+            }
+        }
+        cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, (int)q, (int)m, 1.0, dst, (int)m,
+                    1.0, j->t1, (int)q);
+    }
+    flush_a(w, acc);
+    return NULL;
+}
+
+/* The split of the sorted path's positions: about half, moved past a tied group it would cut;
+   *k1 is the first event group ending after it. */
+static size_t sorted_split(const cox_work *w, size_t *k1)
+{
+    size_t mid = w->n / 2, lo = 0, hi = w->ngrp;
+    while (lo < hi) { /* the first group with g_end > mid */
+        size_t h = lo + (hi - lo) / 2;
+        if (w->g_end[h] > mid) hi = h; else lo = h + 1;
+    }
+    if (lo < w->ngrp && w->g_beg[lo] < mid) mid = w->g_end[lo++];
+    *k1 = lo;
+    return mid;
+}
+
 int cox_eval(cox_work *w, const double *beta, double *loglik, double *u, double *info,
              carta_error *err)
 {
@@ -739,7 +991,8 @@ int cox_eval(cox_work *w, const double *beta, double *loglik, double *u, double 
     }
 
     double ll = 0;
-    if (w->b0) ll = scalar_sequential(w);
+    if (w->xrow) ll = scalar_sorted(w);
+    else if (w->b0) ll = scalar_sequential(w);
     else for (size_t b = 0; b < w->nblk; b++) {
         double mx = -INFINITY;
         for (size_t i = w->bbeg[b]; i < w->bbeg[b + 1]; i++)
@@ -799,9 +1052,40 @@ int cox_eval(cox_work *w, const double *beta, double *loglik, double *u, double 
        S1, E1 per event group only for the rows of A. */
     double *ata = info;
     if (ata) memset(ata, 0, q * q * sizeof *ata);
-    size_t na = 0;
+    a_acc acc = { w->s1, w->e1, w->abuf, ata, 0, 0, NULL, 0 }; /* bucket and gather paths */
     int two = 0; /* X' diag(r c) X in two halves (slots 0 and 1 of t1) */
-    if (w->bk1) {
+    double *t1 = w->t1; /* X' diag(r c) X from pass_x */
+    if (w->xrow && info) {
+        /* sorted path: two halves of the rows, one on a second thread (see half_job_run) */
+        size_t k1, mid = sorted_split(w, &k1), per = hscr_per(w->p), pp = w->p ? w->p : 1;
+        half_job h[2];
+        for (int t = 0; t < 2; t++) {
+            double *sc = w->hscr + (size_t)t * per;
+            h[t] = (half_job){ w, t ? mid : 0, t ? n : mid, t ? k1 : 0, t, NULL, w->t1 + (size_t)t * q * q,
+                               sc, { 0 } };
+            h[t].u = u ? w->upart + (size_t)t * q : NULL;
+            h[t].acc.abuf = sc + COX_SUB * pp;
+            h[t].acc.s1 = h[t].acc.abuf + COX_BLOCK * pp;
+            h[t].acc.e1 = h[t].acc.s1 + pp;
+            h[t].acc.v = h[t].acc.e1 + pp;
+            h[t].acc.ata = t ? h[t].acc.v + pp : ata;
+            memset(h[t].acc.ata, 0, q * q * sizeof *ata);
+            memset(h[t].acc.v, 0, q * sizeof *ata);
+        }
+        both(w, half_job_run, &h[1], half_job_run, &h[0]);
+        if (u) for (size_t c = 0; c < q; c++) u[c] = h[0].u[c] + h[1].u[c];
+        two = 1;
+        /* the second half's own A'A and, when it began inside a stratum, the terms for the
+           first half's S1 at the split (P = that half's final S1, same stratum) */
+        const double *P = h[0].acc.s1, *v = h[1].acc.v, *a2 = h[1].acc.ata;
+        double sa = h[1].acc.sa;
+        for (size_t a = 0; a < q; a++)
+            for (size_t b2 = 0; b2 <= a; b2++)
+                ata[b2 + a * q] += a2[b2 + a * q] + v[b2] * P[a] + P[b2] * v[a] + sa * P[b2] * P[a];
+    } else if (w->xrow) {
+        pass_job ju = { w, 0, 0, u, 0, 0, 0, 0, 0, 0, n, 0, NULL, NULL };
+        pass_x(&ju);
+    } else if (w->bk1) {
         /* bucket path: per chunk of event groups one sequential pass, then the running sums */
         size_t blk = 0, t0 = 0;
         if (!info) {
@@ -850,7 +1134,7 @@ int cox_eval(cox_work *w, const double *beta, double *loglik, double *u, double 
                 for (size_t c = 0; c < q; c++) w->s1[c] += b1[c];
                 if (w->g_tie[k] != SIZE_MAX)
                     memcpy(w->e1, w->bke + (w->g_tie[k] - t0) * q, q * sizeof *w->e1);
-                group_rows(w, k, NULL, ata, &na);
+                group_rows(w, k, &acc);
             }
             for (size_t k = k0; k < k1; k++) t0 += w->g_tie[k] != SIZE_MAX;
         }
@@ -873,14 +1157,13 @@ int cox_eval(cox_work *w, const double *beta, double *loglik, double *u, double 
                         i2 = w->g_rm[k];
                     }
                     if (nrisk == 0) memset(w->s1, 0, q * sizeof *w->s1);
-                    group_rows(w, k, NULL, ata, &na);
+                    group_rows(w, k, &acc);
                 }
             }
     }
     if (!info) return CARTA_OK;
-    flush_a(w, &na, ata);
+    flush_a(w, &acc);
 
-    double *t1 = w->t1; /* X' diag(r c) X from pass_x */
     if (two) for (size_t k = 0; k < q * q; k++) t1[k] += t1[q * q + k];
     for (size_t a = 0; a < q; a++)
         for (size_t b2 = 0; b2 <= a; b2++) {

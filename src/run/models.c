@@ -195,9 +195,12 @@ static void print_round(void *ctx, int round, int rounds)
 }
 
 /* shap: compute SHAP summaries (only for the full-data fit: the resampling fits need predictions).
-   d: the design x was made with, for the Cox model's per-term cox.zph (NULL: per column only). */
+   d: the design x was made with, for the Cox model's per-term cox.zph (NULL: per column only).
+   xdata: x's own data, writable: the Cox fit may reorder its rows while it iterates (and puts
+   them back; carta_cox_fit_reorder). */
 static int fit_once(const carta_config *c, const carta_cfg_model *m, const carta_run_opts *o, const carta_design *d,
-                    const carta_matrix *x, const carta_outcome *y, int shap, one_fit *f, carta_error *err)
+                    const carta_matrix *x, double *xdata, const carta_outcome *y, int shap, one_fit *f,
+                    carta_error *err)
 {
     int rc = CARTA_OK;
     memset(f, 0, sizeof *f);
@@ -213,7 +216,7 @@ static int fit_once(const carta_config *c, const carta_cfg_model *m, const carta
         if (s.zph != CARTA_COX_ZPH_NONE && (rc = design_term_of(d, x->p, &term_of, &n_terms, err))) break;
         s.term_of = term_of;
         s.n_terms = n_terms;
-        rc = carta_cox_fit(&s, &y->surv, x, &f->cox, err);
+        rc = carta_cox_fit_reorder(&s, &y->surv, x, xdata, &f->cox, err);
         carta_free(term_of);
         break;
     }
@@ -412,8 +415,8 @@ static double discrimination(const carta_outcome *y, const double *pred, int is_
 
 /* The split's baseline hazard for survival probabilities: a Cox fit's own; Breslow's with the
    training rows' margins as offsets for an xgboost survival:cox booster, or with their linear
-   predictors for an elastic-net Cox model (unstratified only). Where none can be had (exact
-   ties, a stratified elastic-net fit) the split gets none: only memory is an error. */
+   predictors for an elastic-net Cox model (unstratified only). Where none can be had (a
+   stratified elastic-net fit) the split gets none: only memory is an error. */
 static int keep_baseline(const one_fit *fit, const carta_matrix *xtr, const carta_outcome *ytr, split_baseline *out,
                          carta_error *err)
 {
@@ -456,7 +459,7 @@ static int run_split(const carta_config *c, const analysis *a, const carta_cfg_m
         (rc = carta_design_fit(&a->dspec, train, &d, err)) || (rc = carta_design_apply(d, train, &xtr, err)) ||
         (rc = carta_design_apply(d, test, &xte, err)) || (rc = outcome_for_model(c, a, m, train, &ytr_all, err)) ||
         (rc = carta_outcome_subset(ytr_all, xtr->rows, xtr->x.n, &ytr, err)) ||
-        (rc = fit_once(c, m, o, NULL, &xtr->x, ytr, 0, &fit, err))) /* a split's zph is not reported */
+        (rc = fit_once(c, m, o, NULL, &xtr->x, xtr->data, ytr, 0, &fit, err))) /* a split's zph is not reported */
         goto done;
     if (!(pred = carta_malloc((xte->x.n ? xte->x.n : 1) * sizeof *pred))) {
         rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
@@ -913,7 +916,7 @@ int fit_model(const carta_config *c, const analysis *a, const carta_cfg_model *m
     one_fit fit;
     if ((rc = outcome_for_model(c, a, m, a->table, &y_all, err)) ||
         (rc = carta_outcome_subset(y_all, a->dm->rows, a->dm->x.n, &y, err)) ||
-        (rc = fit_once(c, m, o, a->design, &a->dm->x, y, 1, &fit, err)))
+        (rc = fit_once(c, m, o, a->design, &a->dm->x, a->dm->data, y, 1, &fit, err)))
         goto done;
     f->cox = fit.cox;
     f->logistic = fit.logistic;

@@ -75,7 +75,7 @@ static int baseline_alloc(split_baseline *b, size_t n)
 int split_baseline_cox(const carta_cox_result *r, split_baseline *out, carta_error *err)
 {
     memset(out, 0, sizeof *out);
-    if (r->n_basehaz == 0) return CARTA_OK; /* exact ties: no baseline, no probabilities */
+    if (r->n_basehaz == 0) return CARTA_OK; /* no baseline, no probabilities */
     /* The prediction is (x - means)'beta; the baseline is at x = 0. */
     double shift = 0;
     for (size_t j = 0; j < r->p; j++)

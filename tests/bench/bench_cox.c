@@ -102,7 +102,7 @@ static int run_one(size_t n, size_t p, int tied, int with_r)
     carta_error_clear(&err);
     carta_cox_result *r = NULL;
     double t0 = now(), c0 = cpu();
-    int rc = carta_cox_fit(&spec, &d, &m, &r, &err);
+    int rc = carta_cox_fit_reorder(&spec, &d, &m, x, &r, &err);
     double tc = now() - t0, cc = cpu() - c0, pk = peak_mb();
     if (rc != CARTA_OK) { fprintf(stderr, "bench_cox: %s\n", err.msg); return 1; }
     size_t ev = r->events;

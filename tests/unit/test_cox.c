@@ -74,7 +74,7 @@ static void hand_eval(int ties)
     carta_cox_spec_default(&spec);
     spec.ties = ties;
     carta_error_clear(&err);
-    cr_assert_eq(cox_work_new(&spec, &d, &x, &w, &err), CARTA_OK, "%s", err.msg);
+    cr_assert_eq(cox_work_new(&spec, &d, &x, NULL, &w, &err), CARTA_OK, "%s", err.msg);
     double beta = log(2.385), ll, u, info, ell, eu, einfo;
     cr_assert_eq(cox_eval(w, &beta, &ll, &u, &info, &err), CARTA_OK);
     hand_expect(ties == CARTA_COX_TIES_EFRON, 2.385, &ell, &eu, &einfo);
@@ -211,7 +211,7 @@ Test(cox, score_and_information_match_finite_differences)
         spec.ties = ties;
         spec.offset = s.off;
         carta_error_clear(&err);
-        cr_assert_eq(cox_work_new(&spec, &d, &m, &w, &err), CARTA_OK);
+        cr_assert_eq(cox_work_new(&spec, &d, &m, NULL, &w, &err), CARTA_OK);
         double beta[3] = { 0.6, -0.4, 0.03 }, ll, u[3], info[9];
         cox_eval(w, beta, &ll, u, info, &err);
         double h = 1e-5;
@@ -250,7 +250,7 @@ Test(cox, bucket_and_gather_paths_agree)
             spec.ties = ties;
             spec.offset = s.off;
             carta_error_clear(&err);
-            cr_assert_eq(cox_work_new(&spec, &d, &m, &w, &err), CARTA_OK);
+            cr_assert_eq(cox_work_new(&spec, &d, &m, NULL, &w, &err), CARTA_OK);
             cr_assert(w->bk1 != NULL, "small data should take the bucket path");
             double beta[3] = { 0.6, -0.4, 0.03 }, l1, l2, u1[3], u2[3], i1[9], i2[9];
             cox_eval(w, beta, &l1, u1, i1, &err);
@@ -290,7 +290,7 @@ Test(cox, two_threads_give_bit_identical_sums)
                 spec.ties = ties;
                 spec.offset = s.off;
                 carta_error_clear(&err);
-                cr_assert_eq(cox_work_new(&spec, &d, &m, &w, &err), CARTA_OK);
+                cr_assert_eq(cox_work_new(&spec, &d, &m, NULL, &w, &err), CARTA_OK);
                 cr_assert(w->bk1 != NULL);
                 if (chunked) cox_work_set_chunk(w, 5);
                 double beta[3] = { 0.6, -0.4, 0.03 }, l1, l2, u1[3], u2[3], i1[9], i2[9];
@@ -315,6 +315,137 @@ Test(cox, two_threads_give_bit_identical_sums)
                 cox_work_free(w);
                 synth_free(&s);
             }
+}
+
+/* Continuous times (the sorted path's case) with some ties: every 25th row shares the time of
+   the row before, and the rows around the median time share one time (a tied group across the
+   middle position, where the sorted path splits its rows). */
+static void synth_untied(synth *s, size_t n)
+{
+    synth_make(s, n, 0, 0);
+    double *t = malloc(n * sizeof *t);
+    memcpy(t, s->time, n * sizeof *t);
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && t[j - 1] > t[j]; j--) { double v = t[j]; t[j] = t[j - 1]; t[j - 1] = v; }
+    double lo = t[n / 2 - n / 50], hi = t[n / 2 + n / 50];
+    for (size_t i = 0; i < n; i++) {
+        if (s->time[i] >= lo && s->time[i] <= hi) s->time[i] = hi;
+        if (i % 25 == 0 && i > 0) { s->time[i] = s->time[i - 1]; s->status[i] = 1; }
+    }
+    free(t);
+}
+
+/* The sorted path (design reordered in place, cox_reorder.c) gives the sums of the bucket and
+   gather paths, with and without strata (its second half then starts inside a stratum, or not),
+   the same to the bit on one thread or two, and puts the design back bit for bit. */
+Test(cox, sorted_path_agrees_with_the_other_paths)
+{
+    for (int ties = 0; ties < 2; ties++)
+        for (int strata = 0; strata < 2; strata++) {
+            synth s;
+            synth_untied(&s, 4000);
+            size_t n = s.n;
+            double *xm = malloc(3 * n * sizeof *xm);
+            memcpy(xm, s.x, 3 * n * sizeof *xm);
+            carta_surv_data d = { .n = n, .time = s.time, .status = s.status, .weight = s.w,
+                                  .strata = strata ? s.strata : NULL, .n_strata = strata ? 2 : 0 };
+            carta_matrix m = { .n = n, .p = 3, .data = xm, .names = (const char *const *)s.names };
+            carta_cox_spec spec;
+            carta_error err;
+            cox_work *w = NULL, *g = NULL;
+            carta_cox_spec_default(&spec);
+            spec.ties = ties;
+            spec.offset = s.off;
+            carta_error_clear(&err);
+            cr_assert_eq(cox_work_new(&spec, &d, &m, xm, &w, &err), CARTA_OK, "%s", err.msg);
+            cr_assert(w->sortable && w->bk1 == NULL, "continuous times should take the sorted path");
+            cr_assert_eq(cox_design_sort(w, &err), CARTA_OK);
+            cr_assert(w->xrow != NULL);
+            cr_expect(memcmp(xm, s.x, 3 * n * sizeof *xm) != 0, "the design was not reordered");
+            double beta[3] = { 0.6, -0.4, 0.03 }, l1, l2, l3, u1[3], u2[3], u3[3], i1[9], i2[9], i3[9];
+            w->threads = 1;
+            cr_assert_eq(cox_eval(w, beta, &l1, u1, i1, &err), CARTA_OK);
+            w->threads = 2;
+            cr_assert_eq(cox_eval(w, beta, &l2, u2, i2, &err), CARTA_OK);
+            cr_expect(l1 == l2 && memcmp(u1, u2, sizeof u1) == 0 && memcmp(i1, i2, sizeof i1) == 0,
+                      "ties %d strata %d: sorted sums differ with two threads", ties, strata);
+            /* the score alone (no information) too */
+            cr_assert_eq(cox_eval(w, beta, &l3, u3, NULL, &err), CARTA_OK);
+            cr_expect_eq(check_vec(u3, u1, 3, 1e-12, "score alone"), 0);
+            /* the same data through the bucket path (several passes) and the gather path */
+            carta_matrix m0 = m;
+            m0.data = s.x; /* (xm is reordered now) */
+            cr_assert_eq(cox_work_new(&spec, &d, &m0, NULL, &g, &err), CARTA_OK);
+            cr_assert(!g->sortable && g->bk1 != NULL);
+            cr_assert_eq(cox_eval(g, beta, &l3, u3, i3, &err), CARTA_OK);
+            cr_expect(check_rel(l1, l3, 1e-13, "loglik vs buckets"));
+            cr_expect_eq(check_vec(u1, u3, 3, 1e-10, "score vs buckets"), 0);
+            cr_expect_eq(check_vec(i1, i3, 9, 1e-11, "information vs buckets"), 0);
+            cox_work_drop_buckets(g);
+            cr_assert_eq(cox_eval(g, beta, &l3, u3, i3, &err), CARTA_OK);
+            cr_expect(check_rel(l1, l3, 1e-13, "loglik vs gather"));
+            cr_expect_eq(check_vec(u1, u3, 3, 1e-10, "score vs gather"), 0);
+            cr_expect_eq(check_vec(i1, i3, 9, 1e-11, "information vs gather"), 0);
+            /* eta, r and c go back to input order with the design */
+            cr_assert_eq(cox_eval(w, beta, &l1, NULL, NULL, &err), CARTA_OK);
+            cox_design_restore(w);
+            cr_expect(w->xrow == NULL);
+            cr_expect(memcmp(xm, s.x, 3 * n * sizeof *xm) == 0, "the design was not put back");
+            cr_expect(memcmp(w->eta, g->eta, n * sizeof *w->eta) == 0, "eta differs after the way back");
+            cr_expect_eq(check_vec(w->c, g->c, n, 1e-11, "c after the way back"), 0);
+            cox_work_free(g);
+            cox_work_free(w);
+            free(xm);
+            synth_free(&s);
+        }
+}
+
+/* carta_cox_fit_reorder: the same fit as carta_cox_fit (every output), the design put back bit
+   for bit, and a writable pointer that is not the matrix's own data refused. */
+Test(cox, reorder_fit_matches_the_fit_and_puts_the_design_back)
+{
+    synth s;
+    synth_untied(&s, 3000);
+    size_t n = s.n;
+    double *xm = malloc(3 * n * sizeof *xm);
+    memcpy(xm, s.x, 3 * n * sizeof *xm);
+    carta_surv_data d = { .n = n, .time = s.time, .status = s.status, .weight = s.w,
+                          .strata = s.strata, .n_strata = 2 };
+    carta_matrix m = { .n = n, .p = 3, .data = xm, .names = (const char *const *)s.names };
+    carta_matrix nd = { .n = 2, .p = 3, .data = s.x, .names = NULL };
+    carta_cox_spec spec;
+    carta_error err;
+    carta_cox_result *a = NULL, *b = NULL;
+    carta_cox_spec_default(&spec);
+    spec.offset = s.off;
+    spec.residuals = 31u;
+    spec.robust = 1;
+    spec.newdata = &nd;
+    carta_error_clear(&err);
+    cr_assert_eq(carta_cox_fit(&spec, &d, &m, &a, &err), CARTA_OK, "%s", err.msg);
+    cr_assert_eq(carta_cox_fit_reorder(&spec, &d, &m, xm, &b, &err), CARTA_OK, "%s", err.msg);
+    cr_expect(memcmp(xm, s.x, 3 * n * sizeof *xm) == 0, "the design was not put back");
+    for (int j = 0; j < 3; j++) {
+        cr_expect(check_rel(b->terms[j].coef, a->terms[j].coef, 1e-11, "coef %d", j));
+        cr_expect(check_rel(b->terms[j].se, a->terms[j].se, 1e-10, "se %d", j));
+        cr_expect(check_rel(b->terms[j].robust_se, a->terms[j].robust_se, 1e-10, "robust se %d", j));
+        cr_expect(check_rel(b->zph_terms[j].stat, a->zph_terms[j].stat, 1e-9, "zph %d", j));
+    }
+    cr_expect(check_rel(b->loglik[1], a->loglik[1], 1e-13, "loglik"));
+    cr_expect(check_rel(b->score.stat, a->score.stat, 1e-11, "score test"));
+    cr_expect(check_rel(b->concordance, a->concordance, 1e-12, "C"));
+    cr_expect_eq(check_vec(b->linear_predictors, a->linear_predictors, n, 1e-10, "lp"), 0);
+    cr_expect_eq(check_vec(b->martingale, a->martingale, n, 1e-10, "martingale"), 0);
+    cr_expect_eq(check_vec(b->dfbeta, a->dfbeta, 3 * n, 1e-8, "dfbeta"), 0);
+    cr_assert_eq(b->n_curves, a->n_curves);
+    cr_expect_eq(check_vec(b->curves[0].surv, a->curves[0].surv, a->curves[0].n_time, 1e-10, "curve"), 0);
+    carta_cox_result_free(b);
+    b = NULL;
+    cr_expect_eq(carta_cox_fit_reorder(&spec, &d, &m, s.x, &b, &err), CARTA_EUSAGE);
+    cr_expect_null(b);
+    carta_cox_result_free(a);
+    free(xm);
+    synth_free(&s);
 }
 
 Test(cox, row_permutation_leaves_the_fit_unchanged)
@@ -420,7 +551,7 @@ Test(cox, exact_equals_breslow_without_ties_and_matches_finite_differences)
     carta_cox_spec_default(&spec);
     spec.ties = CARTA_COX_TIES_EXACT;
     carta_error_clear(&err);
-    cr_assert_eq(cox_work_new(&spec, &d, &m, &w, &err), CARTA_OK);
+    cr_assert_eq(cox_work_new(&spec, &d, &m, NULL, &w, &err), CARTA_OK);
     double beta[3] = { 0.6, -0.4, 0.03 }, ll, u[3], info[9], h = 1e-5;
     cox_eval(w, beta, &ll, u, info, &err);
     for (int j = 0; j < 3; j++) {
@@ -655,7 +786,20 @@ Test(cox, spec_check_rejects_bad_options_before_data)
     spec.ties = CARTA_COX_TIES_EXACT;
     carta_error_clear(&err);
     cr_expect_eq(carta_cox_spec_check(&spec, &err), CARTA_OK);
-    spec.residuals = CARTA_COX_RESID_MARTINGALE; /* exact gives no residuals: refused at config time */
+    /* exact ties: martingale and deviance residuals as R gives them; no score, Schoenfeld or
+       dfbeta residuals and no robust variance (R has none), refused before any data is read */
+    spec.residuals = CARTA_COX_RESID_MARTINGALE | CARTA_COX_RESID_DEVIANCE;
+    carta_error_clear(&err);
+    cr_expect_eq(carta_cox_spec_check(&spec, &err), CARTA_OK);
+    static const unsigned refused[] = { CARTA_COX_RESID_SCORE, CARTA_COX_RESID_SCHOENFELD, CARTA_COX_RESID_DFBETA };
+    for (size_t k = 0; k < 3; k++) {
+        spec.residuals = CARTA_COX_RESID_MARTINGALE | refused[k];
+        carta_error_clear(&err);
+        cr_expect_eq(carta_cox_spec_check(&spec, &err), CARTA_ECONFIG, "residuals %u", refused[k]);
+        cr_expect_str_eq(err.field, "ties");
+    }
+    spec.residuals = 0;
+    spec.robust = 1;
     carta_error_clear(&err);
     cr_expect_eq(carta_cox_spec_check(&spec, &err), CARTA_ECONFIG);
 }
@@ -705,5 +849,30 @@ Test(cox, allocation_failures_are_clean)
         cr_expect_null(r);
     }
     cr_expect(ok, "the exact fit never succeeded");
+    synth_free(&s);
+
+    /* the sorted path (a reordered design): every failure leaves the design as it was */
+    synth_untied(&s, 2000);
+    double *xm = malloc(3 * s.n * sizeof *xm);
+    memcpy(xm, s.x, 3 * s.n * sizeof *xm);
+    carta_surv_data du = { .n = s.n, .time = s.time, .status = s.status, .weight = s.w };
+    carta_matrix mu = { .n = s.n, .p = 3, .data = xm, .names = (const char *const *)s.names };
+    carta_cox_spec_default(&spec);
+    spec.residuals = 31u;
+    ok = 0;
+    for (long k = 1; k < 400 && !ok; k++) {
+        carta_cox_result *r = NULL;
+        carta_error err;
+        carta_error_clear(&err);
+        carta_alloc_fail_at(k);
+        int rc = carta_cox_fit_reorder(&spec, &du, &mu, xm, &r, &err);
+        carta_alloc_fail_at(0);
+        cr_expect(memcmp(xm, s.x, 3 * s.n * sizeof *xm) == 0, "k=%ld: the design was left reordered", k);
+        if (rc == CARTA_OK) { ok = 1; carta_cox_result_free(r); break; }
+        cr_expect_eq(rc, CARTA_ENOMEM, "reorder k=%ld: %s", k, err.msg);
+        cr_expect_null(r);
+    }
+    cr_expect(ok, "the reordering fit never succeeded");
+    free(xm);
     synth_free(&s);
 }

@@ -60,9 +60,11 @@ write_case <- function(name, fit, X, y, ties, strata = NULL, weights = NULL, clu
   cc <- fit$concordance
   out$concordance <- num(c(cc["concordance"], cc["std"]))
   out$concordance_counts <- num(cc[c("concordant", "discordant", "tied.x", "tied.y", "tied.xy")])
-  if (resid) {
+  if (!isFALSE(resid)) {
     out$martingale <- num(residuals(fit, type = "martingale"))
     out$deviance <- num(residuals(fit, type = "deviance"))
+  }
+  if (isTRUE(resid)) { # resid = "martingale": those two only (R has no others for exact ties)
     sc <- residuals(fit, type = "score"); if (!is.matrix(sc)) sc <- matrix(sc)
     out$score_resid <- cols(sc)
     fit_nv <- fit; if (!is.null(fit$naive.var)) { fit_nv$var <- fit$naive.var; fit_nv$naive.var <- NULL }
@@ -222,10 +224,17 @@ write_case("rats_cluster", f, f$x, f$y, "efron", cluster = rats$litter, robust =
 
 # --- exact ties: 80 lung rows with time in months (many ties), with strata ---
 le <- lung2[1:80, ]; le$mon <- le$time %/% 30
+# R gives martingale and deviance residuals, cox.zph, basehaz and survfit curves for an exact fit
+# (in the Breslow forms at its coefficients), but no score, Schoenfeld or dfbeta residuals.
 f <- refit(Surv(mon, status) ~ age + ph.ecog + strata(sex), le, ties = "exact")
-write_case("lung_exact", f, f$x, f$y, "exact", strata = le$sex, resid = FALSE, zph = NULL, basehaz = FALSE)
+nd_le <- data.frame(age = c(55, 68), ph.ecog = factor(c("0", "2"), levels = levels(le$ph.ecog)))
+nX <- model.matrix(~ age + ph.ecog, nd_le)[, -1, drop = FALSE]
+write_case("lung_exact", f, f$x, f$y, "exact", strata = le$sex, resid = "martingale",
+           newdata = list(frame = nd_le, X = nX))
 f <- refit(Surv(mon, status) ~ age + wt.loss, le, ties = "exact")
-write_case("lung_exact_nostrata", f, f$x, f$y, "exact", resid = FALSE, zph = NULL, basehaz = FALSE)
+nd_le <- data.frame(age = c(55, 68), wt.loss = c(0, 10))
+write_case("lung_exact_nostrata", f, f$x, f$y, "exact", resid = "martingale",
+           newdata = list(frame = nd_le, X = as.matrix(nd_le)))
 
 # --- CDISC pilot ADTTE (../../../../shared/data/cdisc-pilot/adam/adtte.json) ---
 p <- "../../../../shared/data/cdisc-pilot/adam/adtte.json"
