@@ -272,6 +272,8 @@ typedef struct carta_outcome_spec {
     const char *const *strata;     /* columns whose combinations are the strata, or NULL */
     size_t n_strata;
     const char *weight;            /* case-weight column (> 0), or NULL */
+    const char *offset;            /* offset column (numeric, finite: added to a model's linear
+                                      predictor), or NULL */
     const char *cluster;           /* cluster column, or NULL */
     const char *subject;           /* column naming subjects in messages; NULL = USUBJID if present */
     const carta_declared_levels *declared; /* level orders of group/strata columns that have one;
@@ -292,6 +294,7 @@ typedef struct carta_outcome {
     char **cause_labels;    /* n_causes, sorted (numbers ascending, strings in byte order) */
     size_t n_causes;
     double *weight;
+    double *offset;         /* NULL unless the spec names an offset column */
     int *group, *strata, *cluster, *id;
     char **group_labels, **strata_labels;  /* "col=value, col2=value" */
     size_t n_groups, n_strata, n_clusters, n_ids;

@@ -233,7 +233,7 @@ typedef struct carta_cox_config {
     carta_cfg_strings strata;    /* default none */
     const char *weights;         /* column, or NULL */
     const char *cluster;         /* column, or NULL; implies robust variance */
-    const char *offset;          /* expression, or NULL */
+    const char *offset;          /* column (numeric, finite) added to the linear predictor, or NULL */
     int robust;                  /* default 0 (1 when cluster is given, as in R) */
     double eps;                  /* convergence: relative change of the log partial likelihood;
                                     default 1e-12 (carta's; R's coxph.control uses 1e-9) */
@@ -255,7 +255,7 @@ typedef struct carta_logistic_config {
     carta_cfg_lambda_rule lambda_rule; /* default fixed; cv_* = lambda chosen by cross-validation (lambda NaN) */
     carta_cfg_lambda_cv lambda_cv;     /* filled in with a cv_* rule */
     const char *weights;         /* column, or NULL */
-    const char *offset;          /* expression, or NULL */
+    const char *offset;          /* column (numeric, finite) added to the linear predictor, or NULL */
     double eps;                  /* converged when every |step| <= eps * (|beta| + 1); default 1e-10 */
     long max_iter;               /* default 25 (R glm.control maxit, logistf maxit) */
     long max_halving;            /* step-halvings per iteration; default 30 */

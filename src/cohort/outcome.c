@@ -399,6 +399,7 @@ void carta_outcome_free(carta_outcome *o)
     carta_free(o->status);
     free_labels(o->cause_labels, o->n_causes);
     carta_free(o->weight);
+    carta_free(o->offset);
     carta_free(o->group);
     carta_free(o->strata);
     carta_free(o->cluster);
@@ -699,6 +700,19 @@ int carta_outcome_build(const carta_outcome_spec *spec, const carta_table *t, ca
         }
         if (rc == CARTA_OK && bad.count) rc = rows_error(&x, s->weight, &bad, "a missing, infinite or non-positive weight");
     }
+    if (rc == CARTA_OK && s->offset) {
+        const carta_column *oc = ocol(&x, s->offset, "offset", 0);
+        if (!oc) rc = CARTA_EDATA;
+        else if (oc->type == CARTA_STR || oc->type == CARTA_DATE)
+            rc = oerr(&x, CARTA_EDATA, s->offset, "the offset must be a number, not a %s", carta_type_name(oc->type));
+        else if (!(o->offset = carta_malloc((n ? n : 1) * sizeof *o->offset))) rc = onomem(&x);
+        examples bad = { 0 };
+        for (size_t r = 0; rc == CARTA_OK && r < n; r++) {
+            o->offset[r] = carta_column_number(oc, r);
+            if (!isfinite(o->offset[r])) add_row(&x, &bad, r);
+        }
+        if (rc == CARTA_OK && bad.count) rc = rows_error(&x, s->offset, &bad, "a missing or infinite offset");
+    }
     carta_free(ev);
     if (rc) {
         carta_outcome_free(o);
@@ -763,7 +777,7 @@ int carta_outcome_subset(const carta_outcome *o, const size_t *rows, size_t n, c
     s->n = n;
     int rc = CARTA_OK;
     if (copy_d(o->y, rows, n, &s->y) || copy_d(o->time, rows, n, &s->time) || copy_d(o->start, rows, n, &s->start) ||
-        copy_d(o->weight, rows, n, &s->weight))
+        copy_d(o->weight, rows, n, &s->weight) || copy_d(o->offset, rows, n, &s->offset))
         rc = CARTA_ENOMEM;
     if (rc == CARTA_OK && o->status) {
         if (!(s->status = carta_malloc((n ? n : 1) * sizeof *s->status))) rc = CARTA_ENOMEM;

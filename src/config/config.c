@@ -657,9 +657,6 @@ static int read_cox(cfg_reader *r, const cJSON *v, carta_cox_config *k)
     if ((rc = cfg_get_str(r, v, "weights", CFG_NULL, &k->weights))) return rc;
     if ((rc = cfg_get_str(r, v, "cluster", CFG_NULL, &k->cluster))) return rc;
     if ((rc = cfg_get_str(r, v, "offset", CFG_NULL, &k->offset))) return rc;
-    if (k->offset) /* the library takes offsets; the run stage does not pass them yet */
-        return cfg_fail_key(r, "offset", "offsets are not applied by carta run yet (only the C library takes them); "
-                            "remove \"offset\" rather than fit a model without it");
     if ((rc = cfg_get_bool(r, v, "robust", 0, &robust))) return rc;
     if (k->cluster && robust == 0)
         return cfg_fail_key(r, "robust", "\"cluster\" always gives robust variances (as in R); remove \"robust\": false");
@@ -717,9 +714,6 @@ static int read_logistic(cfg_reader *r, const cJSON *v, carta_logistic_config *k
         return cfg_fail_key(r, "lambda", "Firth's penalty and an elastic-net penalty cannot be combined");
     if ((rc = cfg_get_str(r, v, "weights", CFG_NULL, &k->weights))) return rc;
     if ((rc = cfg_get_str(r, v, "offset", CFG_NULL, &k->offset))) return rc;
-    if (k->offset) /* the library takes offsets; the run stage does not pass them yet */
-        return cfg_fail_key(r, "offset", "offsets are not applied by carta run yet (only the C library takes them); "
-                            "remove \"offset\" rather than fit a model without it");
     if ((rc = cfg_get_num(r, v, "eps", 0, &R_TOL, &k->eps))) return rc;
     if ((rc = cfg_get_long(r, v, "max_iter", 0, 1, 1000, &k->max_iter))) return rc;
     if ((rc = cfg_get_long(r, v, "max_halving", 0, 0, 1000, &k->max_halving))) return rc;

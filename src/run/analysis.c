@@ -315,13 +315,28 @@ int outcome_for_model(const carta_config *c, const analysis *a, const carta_cfg_
         s.strata = m->cox.strata.v;
         s.n_strata = m->cox.strata.n;
         s.weight = m->cox.weights;
+        s.offset = m->cox.offset;
         s.cluster = m->cox.cluster;
         break;
     case CARTA_CFG_MODEL_LOGISTIC:
         s.weight = m->logistic.weights;
+        s.offset = m->logistic.offset;
         break;
     case CARTA_CFG_MODEL_XGBOOST:
         break;
+    }
+    if (s.offset) {
+        /* the offset is the model's key: say so where its column is wrong (rows with a missing
+           or infinite value are named by the outcome stage) */
+        const carta_column *oc = carta_table_find(t, s.offset);
+        if (!oc || oc->type == CARTA_STR || oc->type == CARTA_DATE) {
+            char ptr[64];
+            snprintf(ptr, sizeof ptr, "/models/%zu/offset", (size_t)(m - c->models));
+            carta_where at = { .file = c->file, .field = ptr };
+            return oc ? carta_error_set(err, CARTA_ECONFIG, &at, "column %.80s has type %s: an offset must be numeric",
+                                        s.offset, carta_type_name(oc->type))
+                      : carta_error_set(err, CARTA_ECONFIG, &at, "no column %.80s in the analysis table", s.offset);
+        }
     }
     return carta_outcome_build(&s, t, out, err);
 }

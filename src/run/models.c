@@ -216,6 +216,7 @@ static int fit_once(const carta_config *c, const carta_cfg_model *m, const carta
         if (s.zph != CARTA_COX_ZPH_NONE && (rc = design_term_of(d, x->p, &term_of, &n_terms, err))) break;
         s.term_of = term_of;
         s.n_terms = n_terms;
+        s.offset = y->offset;
         rc = carta_cox_fit_reorder(&s, &y->surv, x, xdata, &f->cox, err);
         carta_free(term_of);
         break;
@@ -229,6 +230,7 @@ static int fit_once(const carta_config *c, const carta_cfg_model *m, const carta
         carta_logistic_spec s;
         logistic_spec(m, &s);
         s.weight = y->weight;
+        s.offset = y->offset;
         rc = carta_logistic_fit(&s, y->y, x, &f->logistic, err);
         break;
     }
@@ -284,11 +286,12 @@ static int fit_once(const carta_config *c, const carta_cfg_model *m, const carta
 }
 
 /* Predictions for the rows of x: a probability (binary) or a risk score (survival: the linear
-   predictor, larger = worse). */
-static int predict_once(const one_fit *f, const carta_matrix *x, double *out, carta_error *err)
+   predictor, larger = worse). offset: the rows' offsets (added to the linear predictor) when the
+   model has one, else NULL. */
+static int predict_once(const one_fit *f, const carta_matrix *x, const double *offset, double *out, carta_error *err)
 {
     if (f->logistic) {
-        carta_logistic_predict(f->logistic, x, NULL, out);
+        carta_logistic_predict(f->logistic, x, offset, out);
         return CARTA_OK;
     }
     if (f->glmnet) {
@@ -305,7 +308,7 @@ static int predict_once(const one_fit *f, const carta_matrix *x, double *out, ca
                 double b = f->cox->terms[j].coef;
                 if (!isnan(b)) e += b * (x->data[i + j * x->n] - f->cox->means[j]);
             }
-            out[i] = e;
+            out[i] = e + (offset ? offset[i] : 0);
         }
         return CARTA_OK;
     }
@@ -441,6 +444,25 @@ static int keep_baseline(const one_fit *fit, const carta_matrix *xtr, const cart
     return CARTA_OK;
 }
 
+/* The offsets of a split's test rows (matrix row i is analysis row sp->test[xte->rows[i]]) when
+   the model has an offset, else *out = NULL. Read from the analysis table: the full-data fit has
+   already checked the column (numeric, finite on every row). A test split's own outcome is not
+   built for them, as it may hold no event. */
+static int test_offsets(const analysis *a, const carta_cfg_model *m, const carta_split *sp,
+                        const carta_design_matrix *xte, double **out, carta_error *err)
+{
+    const char *name = m->type == CARTA_CFG_MODEL_COX ? m->cox.offset
+                       : m->type == CARTA_CFG_MODEL_LOGISTIC ? m->logistic.offset : NULL;
+    *out = NULL;
+    if (!name) return CARTA_OK;
+    const carta_column *col = carta_table_find(a->table, name);
+    size_t n = xte->x.n;
+    if (!col) return carta_error_set(err, CARTA_EDATA, NULL, "the offset column %s is not in the analysis table", name);
+    if (!(*out = carta_malloc((n ? n : 1) * sizeof **out))) return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+    for (size_t i = 0; i < n; i++) (*out)[i] = carta_column_number(col, sp->test[xte->rows[i]]);
+    return CARTA_OK;
+}
+
 /* Fits the model on one split's training rows and predicts its test rows into f->oof. With
    optimism (bootstrap), the out-of-fold predictions are not kept; instead the discrimination on
    the training (bootstrap) rows minus that on the test (original) rows is added to *optimism. */
@@ -452,27 +474,28 @@ static int run_split(const carta_config *c, const analysis *a, const carta_cfg_m
     carta_design_matrix *xtr = NULL, *xte = NULL;
     carta_outcome *ytr_all = NULL, *ytr = NULL;
     one_fit fit = { 0 };
-    double *pred = NULL;
+    double *pred = NULL, *off_te = NULL;
     int rc;
     if ((rc = carta_table_take(a->table, sp->train, sp->n_train, &train, err)) ||
         (rc = carta_table_take(a->table, sp->test, sp->n_test, &test, err)) ||
         (rc = carta_design_fit(&a->dspec, train, &d, err)) || (rc = carta_design_apply(d, train, &xtr, err)) ||
         (rc = carta_design_apply(d, test, &xte, err)) || (rc = outcome_for_model(c, a, m, train, &ytr_all, err)) ||
         (rc = carta_outcome_subset(ytr_all, xtr->rows, xtr->x.n, &ytr, err)) ||
-        (rc = fit_once(c, m, o, NULL, &xtr->x, xtr->data, ytr, 0, &fit, err))) /* a split's zph is not reported */
+        (rc = fit_once(c, m, o, NULL, &xtr->x, xtr->data, ytr, 0, &fit, err)) || /* a split's zph is not reported */
+        (rc = test_offsets(a, m, sp, xte, &off_te, err)))
         goto done;
     if (!(pred = carta_malloc((xte->x.n ? xte->x.n : 1) * sizeof *pred))) {
         rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
         goto done;
     }
-    if ((rc = predict_once(&fit, &xte->x, pred, err))) goto done;
+    if ((rc = predict_once(&fit, &xte->x, off_te, pred, err))) goto done;
     if (fit.cv_json && (rc = penalized_note_split(f, (size_t)(sp - f->splits->s), fit.glmnet, err))) goto done;
     if (!optimism && f->bases && (rc = keep_baseline(&fit, &xtr->x, ytr, &f->bases[sp - f->splits->s], err))) goto done;
     if (optimism) {
         double *ptr = carta_malloc((xtr->x.n ? xtr->x.n : 1) * sizeof *ptr);
         carta_outcome *yte_all = NULL, *yte = NULL;
         if (!ptr) rc = carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
-        if (!rc) rc = predict_once(&fit, &xtr->x, ptr, err);
+        if (!rc) rc = predict_once(&fit, &xtr->x, ytr->offset, ptr, err);
         if (!rc) rc = outcome_for_model(c, a, m, test, &yte_all, err);
         if (!rc) rc = carta_outcome_subset(yte_all, xte->rows, xte->x.n, &yte, err);
         if (!rc) *optimism += discrimination(ytr, ptr, f->oof_is_time, err) - discrimination(yte, pred, f->oof_is_time, err);
@@ -490,6 +513,7 @@ done:
     if (rc) carta_error_prefix(err, "split %s: ", sp->label); /* fit_model adds "model NAME: " */
     carta_free(pred);
     one_fit_free(&fit);
+    carta_free(off_te);
     carta_outcome_free(ytr);
     carta_outcome_free(ytr_all);
     carta_design_matrix_free(xte);
@@ -923,7 +947,7 @@ int fit_model(const carta_config *c, const analysis *a, const carta_cfg_model *m
     f->glmnet = fit.glmnet;
     f->glmnet_cv_json = fit.cv_json;
     f->gbm = fit.gbm;
-    if ((rc = predict_once(&fit, &a->dm->x, pred, err))) goto done;
+    if ((rc = predict_once(&fit, &a->dm->x, y->offset, pred, err))) goto done;
     for (size_t i = 0; i < a->dm->x.n; i++) f->full[a->dm->rows[i]] = pred[i];
     if (c->validation.scheme != CARTA_CFG_SCHEME_NONE) rc = validate_model(c, a, m, o, f, err);
     if (!rc) rc = penalized_add_splits(f, err);

@@ -23,7 +23,9 @@
  *              (formulas and sources in src/fit/survpred.c).
  * S(t) is given at the --time values, else at the card's horizons for the model (the times of its
  * time-dependent AUC), else for Cox baselines at 25%, 50% and 75% of the last baseline time.
- * Coefficients that are null in the card (aliased terms) contribute nothing, as in R. */
+ * Coefficients that are null in the card (aliased terms) contribute nothing, as in R. A Cox or
+ * logistic model fitted with an offset (card spec.offset) adds the input's column of that name
+ * to its linear predictor (lp, the prediction and S(t)), as the run's predictions do. */
 #include <carta/alloc.h>
 #include <carta/design.h>
 #include <carta/export.h>
@@ -254,9 +256,38 @@ static void write_note(FILE *fp, const carta_design *d, const carta_table *t, si
     fputs(" (complete case)\"", fp);
 }
 
+/* The model's offset on each kept row (*off = NULL when the model has none): the column its
+   spec names, read from the input table, finite on every kept row. */
+static int read_offsets(const cJSON *model, const carta_table *t, const carta_design_matrix *dm, const char *data_path,
+                        double **off, carta_error *err)
+{
+    const char *col = jstr(cJSON_GetObjectItemCaseSensitive(model, "spec"), "offset");
+    *off = NULL;
+    if (!col) return CARTA_OK;
+    const carta_column *c = carta_table_find(t, col);
+    carta_where at = { .file = data_path, .field = col };
+    if (!c || c->type == CARTA_STR || c->type == CARTA_DATE)
+        return carta_error_set(err, CARTA_EDATA, &at, "model %s has an offset: the input needs a numeric column %s",
+                               jstr(model, "name") ? jstr(model, "name") : "?", col);
+    size_t n = dm->x.n;
+    double *o = carta_malloc((n ? n : 1) * sizeof *o);
+    if (!o) return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
+    for (size_t i = 0; i < n; i++) {
+        o[i] = carta_column_number(c, dm->rows[i]);
+        if (!isfinite(o[i])) {
+            at.row = (long)dm->rows[i] + 1;
+            carta_free(o);
+            return carta_error_set(err, CARTA_EDATA, &at, "the offset is missing or infinite");
+        }
+    }
+    *off = o;
+    return CARTA_OK;
+}
+
+/* off: the model's offset on each row of dm, or NULL. */
 static int score(const char *model_dir, const cJSON *root, const cJSON *model, const char *shown, const carta_design *d,
-                 const carta_design_matrix *dm, const double *times_in, size_t n_times_in, scored *s,
-                 carta_error *err)
+                 const carta_design_matrix *dm, const double *off, const double *times_in, size_t n_times_in,
+                 scored *s, carta_error *err)
 {
     const char *type = jstr(model, "type"), *name = jstr(model, "name");
     size_t n = dm->x.n, p = dm->x.p;
@@ -272,6 +303,7 @@ static int score(const char *model_dir, const cJSON *root, const cJSON *model, c
             double e = isnan(b0) ? 0 : b0;
             for (size_t j = 0; j < p; j++)
                 if (!isnan(b[j])) e += b[j] * dm->x.data[i + j * n];
+            if (off) e += off[i];
             s->pred[i] = 1.0 / (1.0 + exp(-e));
         }
         carta_free(b);
@@ -307,6 +339,7 @@ static int score(const char *model_dir, const cJSON *root, const cJSON *model, c
                 /* Centred as the fit centres (models.c: b_j (x_j - m_j), summed in column order). */
                 if (centred) ec += b[j] * (x - m[j]);
             }
+            if (off) { e += off[i]; ec += off[i]; } /* (the offset is not centred: R's lp) */
             s->lp[i] = e;
             s->pred[i] = centred ? ec : e;
             for (size_t k = 0; has_bh && k < s->n_times; k++)
@@ -380,6 +413,7 @@ int carta_predict_write(const char *model_dir, const char *data_path, const char
     carta_table *t = NULL;
     carta_design_matrix *dm = NULL;
     scored s = { 0 };
+    double *off = NULL; /* the model's offsets on the kept rows, or NULL */
     int rc;
     for (size_t k = 0; k < n_times; k++)
         if (!(times[k] >= 0) || !isfinite(times[k]))
@@ -429,7 +463,9 @@ int carta_predict_write(const char *model_dir, const char *data_path, const char
         carta_error_prefix(err, "%s: ", data_path);
         goto done;
     }
-    if ((rc = score(model_dir, root, m, card_shown, d, dm, times, n_times, &s, err))) goto done;
+    if ((rc = read_offsets(m, t, dm, data_path, &off, err)) ||
+        (rc = score(model_dir, root, m, card_shown, d, dm, off, times, n_times, &s, err)))
+        goto done;
 
     /* Output. */
     const carta_column *study = carta_table_find(t, "STUDYID"), *subj = carta_table_find(t, "USUBJID");
@@ -462,6 +498,7 @@ int carta_predict_write(const char *model_dir, const char *data_path, const char
         if (kept) i++;
     }
 done:
+    carta_free(off);
     carta_free(s.pred); carta_free(s.lp); carta_free(s.surv); carta_free(s.times);
     carta_design_matrix_free(dm);
     carta_table_free(t);

@@ -372,9 +372,9 @@ Test(config, each_error_class_names_its_pointer)
     expect_error("\"seed\": 1", "\"seed\": \"1\"", CARTA_ECONFIG, "/seed", "expected an integer, got a string");
     expect_error("\"seed\": 1", "\"seed\": 1.5", CARTA_ECONFIG, "/seed", "expected an integer");
     expect_error("\"seed\": 1", "\"seed\": -1", CARTA_ECONFIG, "/seed", "out of range");
-    /* Offsets: the library takes them, a run does not yet: an error, never a silent omission. */
-    expect_error("\"ties\": \"efron\"", "\"ties\": \"efron\", \"offset\": \"log(age)\"", CARTA_ECONFIG,
-                 "/models/1/offset", "not applied by carta run yet");
+    /* an offset names a column: a string; and none with an elastic-net penalty */
+    expect_error("\"ties\": \"efron\"", "\"ties\": \"efron\", \"offset\": 3", CARTA_ECONFIG,
+                 "/models/1/offset", "expected a string");
     expect_error("\"by\": [\"sex\"]", "\"by\": \"sex\"", CARTA_ECONFIG, "/models/0/by", "expected an array");
     expect_error("\"by\": [\"sex\"]", "\"by\": [\"sex\", 3]", CARTA_ECONFIG, "/models/0/by/1", "expected a string");
     expect_error("\"by\": [\"sex\"]", "\"by\": [\"sex\", \"sex\"]", CARTA_ECONFIG, "/models/0/by/1", "twice");
