@@ -921,6 +921,12 @@ static void model_section(carta_svg *h, const cJSON *m, size_t idx)
     P(h, " <span class=\"type\">");
     E(h, or_q(type));
     P(h, "</span></h3>\n");
+    const char *off = str(get(m, "spec"), "offset");
+    if (off) {
+        P(h, "<p>Offset: <code>");
+        E(h, off);
+        P(h, "</code>, added to the linear predictor with coefficient 1.</p>\n");
+    }
     if (type && res && !cJSON_IsNull(res)) {
         if ((strcmp(type, "cox") == 0 || strcmp(type, "logistic") == 0) && get(res, "lambda")) {
             enet_section(h, m, res, name);

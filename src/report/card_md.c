@@ -239,6 +239,8 @@ static void model_section(buf *b, const cJSON *m, const carta_card_plot *plots, 
     const char *type = str(m, "type");
     const cJSON *res = get(m, "result");
     add(b, "### %s (%s)\n\n", str(m, "name") ? str(m, "name") : "?", type ? type : "?");
+    const char *off = str(get(m, "spec"), "offset");
+    if (off) add(b, "Offset: `%s`, added to the linear predictor with coefficient 1.\n\n", off);
     /* Without a result only the validation part is written. */
     if (!type || !res || cJSON_IsNull(res)) type = "";
     if (strcmp(type, "cox") == 0 && !get(res, "lambda")) {

@@ -8,6 +8,7 @@
 #   those without the offset, and so do the AUC and Brier score in the card;
 # - Cox: `carta predict` gives the same lp and S(t) with and without the offset (so both include
 #   it), and the out-of-fold Brier scores and IBS are the same;
+# - card.md and card.html name the offset;
 # - errors: an offset column missing from the table, or text, names /models/0/offset; a missing
 #   offset value names the row; `carta predict` with an offset model and no offset column in the
 #   input names the column; nothing is written.
@@ -91,6 +92,11 @@ for r0, r1 in zip(q0, q1):
     close(float(r1["lp"]), float(r0["lp"]), 1e-8, "predict lp")
     close(float(r1["surv_30"]), float(r0["surv_30"]), 1e-8, "predict S(30)")
 PY
+
+# the card says so
+grep -qF 'Offset: `OFF`, added to the linear predictor' out_cox1/card.md || fail "card.md does not show the offset"
+grep -qF 'Offset: <code>OFF</code>' out_lg1/card.html || fail "card.html does not show the offset"
+grep -qF 'Offset:' out_cox0/card.md && fail "card.md shows an offset the model does not have"
 
 # bad input: named errors, exit 2 (configuration) / 1 (data), no run folder left
 bad() { # name models expected-exit expected-text
