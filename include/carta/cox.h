@@ -69,6 +69,9 @@ typedef struct carta_cox_spec {
                               also reports one test per term, as R's cox.zph(terms = TRUE).
                               Borrowed. */
     size_t n_terms;        /* number of terms when term_of is set */
+    int threads;           /* threads of the passes over the design: 0 (default) = two once the
+                              design has about a million cells, else one; 1 = always one. The
+                              numbers are the same to the bit either way. */
 } carta_cox_spec;
 
 typedef struct carta_cox_test {

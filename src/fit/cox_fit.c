@@ -61,6 +61,10 @@ int carta_cox_spec_check(const carta_cox_spec *spec, carta_error *err)
         at.field = "ties";
         return carta_error_set(err, CARTA_ECONFIG, &at, "\"exact\" ties have no robust variance and no score, Schoenfeld or dfbeta residuals (nor has R): use efron or breslow for those");
     }
+    if (spec->threads < 0) {
+        at.field = "threads";
+        return carta_error_set(err, CARTA_ECONFIG, &at, "%d: give 0 (carta decides) or a positive number", spec->threads);
+    }
     if (!(spec->conf_level > 0 && spec->conf_level < 1)) {
         at.field = "conf_level";
         return carta_error_set(err, CARTA_ECONFIG, &at, "%g is not in (0, 1)", spec->conf_level);

@@ -206,7 +206,7 @@ int cox_work_new(const carta_cox_spec *spec, const carta_surv_data *d, const car
     w->exact = spec->ties == CARTA_COX_TIES_EXACT;
     w->counting = d->start != NULL;
     /* two threads for the passes over the design once it is large enough to repay them */
-    w->threads = (double)n * (double)p >= 1048576.0 ? 2 : 1;
+    w->threads = spec->threads != 1 && (double)n * (double)p >= 1048576.0 ? 2 : 1;
     w->x = x->data; w->time = d->time; w->start = d->start; w->wt = d->weight;
     w->offset = spec->offset; w->status = d->status; w->strata = d->strata;
 

@@ -217,6 +217,7 @@ static int fit_once(const carta_config *c, const carta_cfg_model *m, const carta
         s.term_of = term_of;
         s.n_terms = n_terms;
         s.offset = y->offset;
+        s.threads = o->threads; /* (--threads 1: one thread) */
         rc = carta_cox_fit_reorder(&s, &y->surv, x, xdata, &f->cox, err);
         carta_free(term_of);
         break;

@@ -802,6 +802,33 @@ Test(cox, spec_check_rejects_bad_options_before_data)
     spec.robust = 1;
     carta_error_clear(&err);
     cr_expect_eq(carta_cox_spec_check(&spec, &err), CARTA_ECONFIG);
+    carta_cox_spec_default(&spec);
+    spec.threads = -1;
+    carta_error_clear(&err);
+    cr_expect_eq(carta_cox_spec_check(&spec, &err), CARTA_ECONFIG);
+    cr_expect_str_eq(err.field, "threads");
+}
+
+/* spec.threads = 1 keeps a design large enough for two threads on one (carta run --threads 1). */
+Test(cox, threads_one_keeps_a_large_fit_on_one_thread)
+{
+    synth s;
+    synth_make(&s, 360000, 0, 0); /* 360000 x 3 cells: past the two-thread size */
+    carta_surv_data d = { .n = s.n, .time = s.time, .status = s.status };
+    carta_matrix m = { .n = s.n, .p = 3, .data = s.x, .names = (const char *const *)s.names };
+    carta_cox_spec spec;
+    carta_error err;
+    cox_work *w = NULL;
+    carta_cox_spec_default(&spec);
+    carta_error_clear(&err);
+    cr_assert_eq(cox_work_new(&spec, &d, &m, NULL, &w, &err), CARTA_OK, "%s", err.msg);
+    cr_expect_eq(w->threads, 2);
+    cox_work_free(w);
+    spec.threads = 1;
+    cr_assert_eq(cox_work_new(&spec, &d, &m, NULL, &w, &err), CARTA_OK, "%s", err.msg);
+    cr_expect_eq(w->threads, 1);
+    cox_work_free(w);
+    synth_free(&s);
 }
 
 /* Every allocation failure ends in CARTA_ENOMEM with no result and (under SANITIZE=1) no leak. */
