@@ -274,6 +274,8 @@ typedef struct carta_outcome_spec {
     const char *weight;            /* case-weight column (> 0), or NULL */
     const char *offset;            /* offset column (numeric, finite: added to a model's linear
                                       predictor), or NULL */
+    const char *offset_name;       /* JSON pointer of the offset's key in messages ("/models/2/
+                                      offset"); NULL = name */
     const char *cluster;           /* cluster column, or NULL */
     const char *subject;           /* column naming subjects in messages; NULL = USUBJID if present */
     const carta_declared_levels *declared; /* level orders of group/strata columns that have one;

@@ -701,17 +701,19 @@ int carta_outcome_build(const carta_outcome_spec *spec, const carta_table *t, ca
         if (rc == CARTA_OK && bad.count) rc = rows_error(&x, s->weight, &bad, "a missing, infinite or non-positive weight");
     }
     if (rc == CARTA_OK && s->offset) {
-        const carta_column *oc = ocol(&x, s->offset, "offset", 0);
+        octx xo = x; /* its errors name the offset's key */
+        if (s->offset_name) xo.name = s->offset_name;
+        const carta_column *oc = ocol(&xo, s->offset, "offset", 0);
         if (!oc) rc = CARTA_EDATA;
         else if (oc->type == CARTA_STR || oc->type == CARTA_DATE)
-            rc = oerr(&x, CARTA_EDATA, s->offset, "the offset must be a number, not a %s", carta_type_name(oc->type));
-        else if (!(o->offset = carta_malloc((n ? n : 1) * sizeof *o->offset))) rc = onomem(&x);
+            rc = oerr(&xo, CARTA_EDATA, s->offset, "the offset must be a number, not a %s", carta_type_name(oc->type));
+        else if (!(o->offset = carta_malloc((n ? n : 1) * sizeof *o->offset))) rc = onomem(&xo);
         examples bad = { 0 };
         for (size_t r = 0; rc == CARTA_OK && r < n; r++) {
             o->offset[r] = carta_column_number(oc, r);
-            if (!isfinite(o->offset[r])) add_row(&x, &bad, r);
+            if (!isfinite(o->offset[r])) add_row(&xo, &bad, r);
         }
-        if (rc == CARTA_OK && bad.count) rc = rows_error(&x, s->offset, &bad, "a missing or infinite offset");
+        if (rc == CARTA_OK && bad.count) rc = rows_error(&xo, s->offset, &bad, "a missing or infinite offset");
     }
     carta_free(ev);
     if (rc) {

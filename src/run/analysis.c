@@ -325,13 +325,14 @@ int outcome_for_model(const carta_config *c, const analysis *a, const carta_cfg_
     case CARTA_CFG_MODEL_XGBOOST:
         break;
     }
+    char ptr[64]; /* the offset is the model's key: its errors name it */
+    snprintf(ptr, sizeof ptr, "/models/%zu/offset", (size_t)(m - c->models));
+    s.offset_name = ptr;
     if (s.offset) {
-        /* the offset is the model's key: say so where its column is wrong (rows with a missing
-           or infinite value are named by the outcome stage) */
+        /* a missing or text column is a configuration error (the outcome stage names the rows
+           with a missing or infinite value) */
         const carta_column *oc = carta_table_find(t, s.offset);
         if (!oc || oc->type == CARTA_STR || oc->type == CARTA_DATE) {
-            char ptr[64];
-            snprintf(ptr, sizeof ptr, "/models/%zu/offset", (size_t)(m - c->models));
             carta_where at = { .file = c->file, .field = ptr };
             return oc ? carta_error_set(err, CARTA_ECONFIG, &at, "column %.80s has type %s: an offset must be numeric",
                                         s.offset, carta_type_name(oc->type))

@@ -10,8 +10,8 @@
 #   it), and the out-of-fold Brier scores and IBS are the same;
 # - card.md and card.html name the offset;
 # - errors: an offset column missing from the table, or text, names /models/0/offset; a missing
-#   offset value names the row; `carta predict` with an offset model and no offset column in the
-#   input names the column; nothing is written.
+#   offset value names the key and the row; `carta predict` with an offset model and no offset
+#   column in the input names the column; nothing is written.
 set -u
 fail() { echo "FAIL: $*"; exit 1; }
 PY=/usr/bin/python3
@@ -117,7 +117,7 @@ PY
 out=$("$CARTA" run -q cox1.json --force 2>&1); rc=$?
 [ "$rc" = 1 ] || fail "missing offset value: exit $rc ($out)"
 echo "$out" | grep -q 'missing or infinite offset' || fail "missing offset value: '$out'"
-echo "$out" | grep -q 'column OFF: 1 row with a missing or infinite offset: row 5' || fail "missing offset value does not name the row: '$out'"
+echo "$out" | grep -q '/models/0/offset: column OFF: 1 row with a missing or infinite offset: row 5' || fail "missing offset value does not name the key and row: '$out'"
 cut -d, -f1-6 t.csv > nooff.csv
 out=$("$CARTA" predict out_cox1 nooff.csv --model cox --out p2.csv 2>&1); rc=$?
 [ "$rc" != 0 ] || fail "predict without the offset column succeeded"
