@@ -3,6 +3,7 @@
  * from carta's own output. */
 #include <carta/cox.h>
 
+#include "../../src/fit/cox_internal.h"
 #include "check.h"
 
 #include <criterion/criterion.h>
@@ -183,14 +184,31 @@ static void test3(const cJSON *j, const char *key, carta_cox_test t, const char 
     free(e);
 }
 
-static void run_case(const char *name)
+/* reorder: fit with carta_cox_fit_reorder (the call `carta run` makes), which must take the
+   sorted path on this case and give the design back unchanged. */
+static void run_case_as(const char *name, int reorder)
 {
     refcase c;
     load_case(&c, name);
     carta_cox_result *r = NULL;
     carta_error err;
     carta_error_clear(&err);
-    int rc = carta_cox_fit(&c.spec, &c.d, &c.m, &r, &err);
+    int rc;
+    if (reorder) {
+        cox_work *w = NULL;
+        cr_assert_eq(cox_work_new(&c.spec, &c.d, &c.m, c.x, &w, &err), CARTA_OK, "%s: %s", name, err.msg);
+        cr_assert(w->sortable, "%s: not a case for the sorted path", name);
+        cox_work_free(w);
+        size_t nx = c.n * c.p;
+        double *x0 = malloc((nx ? nx : 1) * sizeof *x0);
+        cr_assert(x0 != NULL);
+        memcpy(x0, c.x, nx * sizeof *x0);
+        rc = carta_cox_fit_reorder(&c.spec, &c.d, &c.m, c.x, &r, &err);
+        cr_expect(memcmp(x0, c.x, nx * sizeof *x0) == 0, "%s: the design was not put back", name);
+        free(x0);
+    } else {
+        rc = carta_cox_fit(&c.spec, &c.d, &c.m, &r, &err);
+    }
     cr_assert_eq(rc, CARTA_OK, "%s: %s", name, err.msg);
     const cJSON *j = c.j;
     size_t p = c.p, n = c.n;
@@ -351,6 +369,8 @@ static void run_case(const char *name)
     free_case(&c);
 }
 
+static void run_case(const char *name) { run_case_as(name, 0); }
+
 Test(cox_ref, lung_efron) { run_case("lung_efron"); }
 Test(cox_ref, lung_breslow) { run_case("lung_breslow"); }
 Test(cox_ref, lung_zph_rank) { run_case("lung_zph_rank"); }
@@ -373,3 +393,6 @@ Test(cox_ref, lung_exact) { run_case("lung_exact"); }
 Test(cox_ref, lung_exact_nostrata) { run_case("lung_exact_nostrata"); }
 Test(cox_ref, adtte_efron) { run_case("adtte_efron"); }
 Test(cox_ref, adtte_breslow) { run_case("adtte_breslow"); }
+/* many distinct event times: both the bucket path and the sorted path against R */
+Test(cox_ref, sorted_continuous) { run_case("sorted_continuous"); }
+Test(cox_ref, sorted_continuous_reordered) { run_case_as("sorted_continuous", 1); }

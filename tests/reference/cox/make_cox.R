@@ -236,6 +236,24 @@ nd_le <- data.frame(age = c(55, 68), wt.loss = c(0, 10))
 write_case("lung_exact_nostrata", f, f$x, f$y, "exact", resid = "martingale",
            newdata = list(frame = nd_le, X = as.matrix(nd_le)))
 
+# --- continuous times, many distinct event times: the case carta's sorted path serves (its
+# design reordered in place: carta_cox_fit_reorder, as `carta run` fits); with strata, case
+# weights (whole numbers: R makes non-integer weights robust; stored as doubles, as cox.zph
+# needs), an offset and a few tied times
+# (rounded to 0.001), Efron ---
+set.seed(20261129)
+nc <- 1500
+sc <- data.frame(x1 = rbinom(nc, 1, 0.4), x2 = rnorm(nc), x3 = runif(nc, -1, 1),
+                 s = sample(c("a", "b"), nc, TRUE, prob = c(0.7, 0.3)), w = as.numeric(sample(1:3, nc, TRUE)),
+                 off = 0.1 * runif(nc))
+tt <- rexp(nc, 0.05 * exp(0.5 * sc$x1 - 0.3 * sc$x2 + 0.2 * sc$x3 + sc$off)); cc <- runif(nc, 0, 40)
+sc$time <- round(pmin(tt, cc), 3); sc$status <- as.integer(tt <= cc)
+sc$time[sc$time == 0] <- 0.001
+f <- coxph(Surv(time, status) ~ x1 + x2 + x3 + strata(s) + offset(off), data = sc, weights = w,
+           ties = "efron", control = ctl, x = TRUE)
+write_case("sorted_continuous", f, f$x, f$y, "efron", strata = sc$s, weights = sc$w, offset = sc$off,
+           resid = "martingale", note = "many distinct event times: carta's sorted path")
+
 # --- CDISC pilot ADTTE (../../../../shared/data/cdisc-pilot/adam/adtte.json) ---
 p <- "../../../../shared/data/cdisc-pilot/adam/adtte.json"
 if (file.exists(p)) {
