@@ -748,6 +748,18 @@ static double scalar_sequential(cox_work *w)
 }
 
 
+/* The first event group (in block order) whose rows end after position pos: g_end > pos
+   (ngrp when none). Positions increase with the group index across blocks. */
+static size_t group_ending_after(const cox_work *w, size_t pos)
+{
+    size_t lo = 0, hi = w->ngrp;
+    while (lo < hi) {
+        size_t h = lo + (hi - lo) / 2;
+        if (w->g_end[h] > pos) hi = h; else lo = h + 1;
+    }
+    return lo;
+}
+
 typedef struct sorted_job {
     cox_work *w;
     size_t a, b;  /* positions */
@@ -766,14 +778,7 @@ static void *sorted_job_run(void *arg)
     while (blk + 1 < w->nblk && w->bbeg[blk + 1] <= j->a) blk++;
     if (j->phase == 0)
         for (size_t b = 0; b < w->nblk; b++) j->mx[b] = -INFINITY;
-    if (j->phase == 2) { /* the first group ending after a */
-        size_t lo = 0, hi = w->ngrp;
-        while (lo < hi) {
-            size_t h = lo + (hi - lo) / 2;
-            if (w->g_end[h] > j->a) hi = h; else lo = h + 1;
-        }
-        k = lo;
-    }
+    if (j->phase == 2) k = group_ending_after(w, j->a);
     double ll = 0;
     for (size_t i = j->a; i < j->b; i++) {
         while (blk + 1 < w->nblk && i >= w->bbeg[blk + 1]) blk++;
@@ -964,13 +969,9 @@ static void *half_job_run(void *arg)
    *k1 is the first event group ending after it. */
 static size_t sorted_split(const cox_work *w, size_t *k1)
 {
-    size_t mid = w->n / 2, lo = 0, hi = w->ngrp;
-    while (lo < hi) { /* the first group with g_end > mid */
-        size_t h = lo + (hi - lo) / 2;
-        if (w->g_end[h] > mid) hi = h; else lo = h + 1;
-    }
-    if (lo < w->ngrp && w->g_beg[lo] < mid) mid = w->g_end[lo++];
-    *k1 = lo;
+    size_t mid = w->n / 2, k = group_ending_after(w, mid);
+    if (k < w->ngrp && w->g_beg[k] < mid) mid = w->g_end[k++];
+    *k1 = k;
     return mid;
 }
 
