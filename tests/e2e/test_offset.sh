@@ -7,7 +7,8 @@
 # - logistic: the full-data and out-of-fold predictions (probabilities, offset included) equal
 #   those without the offset, and so do the AUC and Brier score in the card;
 # - Cox: `carta predict` gives the same lp and S(t) with and without the offset (so both include
-#   it), and the out-of-fold Brier scores and IBS are the same;
+#   it), and the out-of-fold Brier scores and IBS are the same; logistic: the same probabilities
+#   from `carta predict`;
 # - card.md and card.html name the offset;
 # - errors: an offset column missing from the table, or text, names /models/0/offset; a missing
 #   offset value names the key and the row; `carta predict` with an offset model and no offset
@@ -49,6 +50,8 @@ cfg lg1 "$BIN" '{"name": "lg", "type": "logistic", "offset": "OFF"}'
 for c in cox0 cox1 lg0 lg1; do "$CARTA" run -q "$c.json" || fail "run $c"; done
 "$CARTA" predict out_cox0 t.csv --model cox --time 30 --out p0.csv || fail "predict cox0"
 "$CARTA" predict out_cox1 t.csv --model cox --time 30 --out p1.csv || fail "predict cox1"
+"$CARTA" predict out_lg0 t.csv --model lg --out l0.csv || fail "predict lg0"
+"$CARTA" predict out_lg1 t.csv --model lg --out l1.csv || fail "predict lg1"
 
 $PY - <<'PY' || fail "offset identities"
 import json, csv, math
@@ -91,6 +94,10 @@ q0, q1 = list(csv.DictReader(open("p0.csv"))), list(csv.DictReader(open("p1.csv"
 for r0, r1 in zip(q0, q1):
     close(float(r1["lp"]), float(r0["lp"]), 1e-8, "predict lp")
     close(float(r1["surv_30"]), float(r0["surv_30"]), 1e-8, "predict S(30)")
+# logistic: carta predict's probabilities include the offset too
+l0, l1 = list(csv.DictReader(open("l0.csv"))), list(csv.DictReader(open("l1.csv")))
+if len(l0) != 400 or len(l1) != 400: raise SystemExit("logistic predict: not 400 rows")
+for r0, r1 in zip(l0, l1): close(float(r1["prediction"]), float(r0["prediction"]), 1e-8, "predict logistic")
 PY
 
 # the card says so
