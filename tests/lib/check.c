@@ -117,3 +117,52 @@ int run_capture(const char *cmd, char *out, size_t cap)
     int st = pclose(p);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
+
+char *read_file_text(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) cr_assert_fail("cannot open %s", path);
+    size_t cap = 1 << 16, n = 0, k;
+    char *t = malloc(cap);
+    cr_assert(t != NULL);
+    while ((k = fread(t + n, 1, cap - n - 1, fp)) > 0) {
+        n += k;
+        if (n + 1 == cap) {
+            cap *= 2;
+            t = realloc(t, cap);
+            cr_assert(t != NULL);
+        }
+    }
+    fclose(fp);
+    t[n] = '\0';
+    return t;
+}
+
+const char *csv_field(const char *line, int k, char *buf, size_t cap)
+{
+    for (int i = 0; i < k && line; i++) line = strchr(line, ',') ? strchr(line, ',') + 1 : NULL;
+    if (!line) return NULL;
+    size_t n = strcspn(line, ",\n");
+    if (n >= cap) n = cap - 1;
+    memcpy(buf, line, n);
+    buf[n] = 0;
+    return buf;
+}
+
+int csv_col_index(const char *header, const char *name)
+{
+    char buf[64];
+    for (int k = 0; csv_field(header, k, buf, sizeof buf); k++)
+        if (!strcmp(buf, name)) return k;
+    return -1;
+}
+
+const char *run_prediction_text(const char *preds, const char *model, const char *usubjid, char *out, size_t cap)
+{
+    for (const char *l = preds; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
+        char b1[64], b2[64];
+        if (csv_field(l, 1, b1, sizeof b1) && !strcmp(b1, usubjid) && csv_field(l, 3, b2, sizeof b2) && !strcmp(b2, model))
+            return csv_field(l, 4, out, cap);
+    }
+    return NULL;
+}

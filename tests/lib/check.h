@@ -40,4 +40,19 @@ const char *carta_bin(void);
    status (or -1 when it could not run). */
 int run_capture(const char *cmd, char *out, size_t cap);
 
+/* A file's whole text, NUL-terminated (free with free()); aborts the test when it cannot be
+   read. */
+char *read_file_text(const char *path);
+
+/* Field k (0-based) of a CSV line without quoted fields, copied into buf (at most cap - 1
+   bytes); NULL when the line has fewer fields. */
+const char *csv_field(const char *line, int k, char *buf, size_t cap);
+
+/* The 0-based index of the column called name in a CSV header line, or -1. */
+int csv_col_index(const char *header, const char *name);
+
+/* A run's full-data prediction of `model` for subject usubjid, as text in out, from the text of
+   its predictions.csv (USUBJID in field 1, model in field 3, prediction in field 4), or NULL. */
+const char *run_prediction_text(const char *preds, const char *model, const char *usubjid, char *out, size_t cap);
+
 #endif

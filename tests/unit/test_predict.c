@@ -11,6 +11,8 @@
 #include <carta/run.h>
 #include <carta/simulate.h>
 
+#include "check.h"
+
 #include <criterion/criterion.h>
 #include <cjson/cJSON.h>
 #include <math.h>
@@ -27,48 +29,6 @@ static void put(const char *path, const char *text)
     cr_assert(fp, "cannot write %s", path);
     fputs(text, fp);
     fclose(fp);
-}
-
-static char *slurp(const char *path)
-{
-    char *t = NULL;
-    size_t n;
-    carta_error err = { 0 };
-    cr_assert_eq(carta_file_read(path, path, &t, &n, &err), CARTA_OK, "%s", err.msg);
-    return t;
-}
-
-/* Field k (0-based) of a CSV line without quoted fields, copied into buf. */
-static const char *field(const char *line, int k, char *buf, size_t cap)
-{
-    for (int i = 0; i < k && line; i++) line = strchr(line, ',') ? strchr(line, ',') + 1 : NULL;
-    if (!line) return NULL;
-    size_t n = strcspn(line, ",\n");
-    if (n >= cap) n = cap - 1;
-    memcpy(buf, line, n);
-    buf[n] = 0;
-    return buf;
-}
-
-static int col_index(const char *header, const char *name)
-{
-    char buf[64];
-    for (int k = 0; field(header, k, buf, sizeof buf); k++)
-        if (!strcmp(buf, name)) return k;
-    return -1;
-}
-
-/* The run's full-data prediction text of `model` for subject usubjid, or NULL. */
-static const char *run_prediction(char *preds, const char *model, const char *usubjid, char *out, size_t cap)
-{
-    char key[160];
-    snprintf(key, sizeof key, "%s,", usubjid);
-    for (char *l = preds; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-        char b1[64], b2[64];
-        if (field(l, 1, b1, sizeof b1) && !strcmp(b1, usubjid) && field(l, 3, b2, sizeof b2) && !strcmp(b2, model))
-            return field(l, 4, out, cap);
-    }
-    return NULL;
 }
 
 static const char *binary_cfg =
@@ -138,7 +98,7 @@ static char *predict(const char *run, const char *data, const char *model, int w
     unlink(op);
     int rc = carta_predict_command(rp, dp, model, NULL, 0, op, 0, NULL, err);
     cr_assert_eq(rc, want, "predict %s with %s: %d %s", run, model ? model : "default", rc, err->msg);
-    return rc ? NULL : slurp(op);
+    return rc ? NULL : read_file_text(op);
 }
 
 /* Every scored subject's prediction equals the run's full-data prediction text. */
@@ -148,15 +108,15 @@ static void same_as_run(const char *run, const char *model, const char *data, si
     char *out = predict(run, data, model, CARTA_OK, &err);
     char pp[600];
     snprintf(pp, sizeof pp, "%s/%s/predictions.csv", work, run);
-    char *preds = slurp(pp);
-    int ku = col_index(out, "USUBJID"), kp = col_index(out, "prediction");
+    char *preds = read_file_text(pp);
+    int ku = csv_col_index(out, "USUBJID"), kp = csv_col_index(out, "prediction");
     cr_assert(ku >= 0 && kp >= 0, "header: %.80s", out);
     size_t n = 0;
     for (char *l = strchr(out, '\n') + 1; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
         char u[64], p[64], q[64];
-        field(l, ku, u, sizeof u);
-        field(l, kp, p, sizeof p);
-        const char *r = run_prediction(preds, model, u, q, sizeof q);
+        csv_field(l, ku, u, sizeof u);
+        csv_field(l, kp, p, sizeof p);
+        const char *r = run_prediction_text(preds, model, u, q, sizeof q);
         if (!r) continue; /* not in the analysis cohort */
         cr_assert_str_eq(p, r, "%s %s: predict %s, run %s", model, u, p, r);
         n++;
@@ -190,24 +150,24 @@ Test(predict, cox_lp_and_survival)
     char *out = predict("run_surv", "synth/adsl.csv", "cox", CARTA_OK, &err);
     char pp[600];
     snprintf(pp, sizeof pp, "%s/run_surv/predictions.csv", work);
-    char *preds = slurp(pp);
-    int ku = col_index(out, "USUBJID"), kl = col_index(out, "lp"), ks = col_index(out, "surv_");
+    char *preds = read_file_text(pp);
+    int ku = csv_col_index(out, "USUBJID"), kl = csv_col_index(out, "lp"), ks = csv_col_index(out, "surv_");
     cr_assert(ku >= 0 && kl >= 0, "header: %.120s", out);
     (void)ks;
     int s1 = kl + 1; /* three surv columns follow lp */
     char hb[64];
-    cr_assert(field(out, s1, hb, sizeof hb) && !strncmp(hb, "surv_", 5), "no S(t) columns: %.120s", out);
-    cr_assert(field(out, s1 + 2, hb, sizeof hb) && !strncmp(hb, "surv_", 5));
+    cr_assert(csv_field(out, s1, hb, sizeof hb) && !strncmp(hb, "surv_", 5), "no S(t) columns: %.120s", out);
+    cr_assert(csv_field(out, s1 + 2, hb, sizeof hb) && !strncmp(hb, "surv_", 5));
     double shift = NAN;
     size_t n = 0;
     for (char *l = strchr(out, '\n') + 1; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
         char u[64], b[64], q[64];
-        field(l, ku, u, sizeof u);
-        double lp = atof(field(l, kl, b, sizeof b));
+        csv_field(l, ku, u, sizeof u);
+        double lp = atof(csv_field(l, kl, b, sizeof b));
         double s[3];
-        for (int k = 0; k < 3; k++) s[k] = atof(field(l, s1 + k, b, sizeof b));
+        for (int k = 0; k < 3; k++) s[k] = atof(csv_field(l, s1 + k, b, sizeof b));
         cr_assert(s[0] <= 1 && s[0] >= s[1] && s[1] >= s[2] && s[2] > 0, "S(t) of %s not decreasing in (0, 1]", u);
-        const char *r = run_prediction(preds, "cox", u, q, sizeof q);
+        const char *r = run_prediction_text(preds, "cox", u, q, sizeof q);
         if (!r) continue;
         double d = lp - atof(r);
         if (isnan(shift)) shift = d;
@@ -217,15 +177,15 @@ Test(predict, cox_lp_and_survival)
     cr_assert_geq(n, 300);
     /* One S(t) by hand from the card's baseline hazard: first data line, first time. */
     snprintf(pp, sizeof pp, "%s/run_surv/card.json", work);
-    char *card = slurp(pp);
+    char *card = read_file_text(pp);
     cJSON *c = cJSON_Parse(card);
     cJSON *cox = cJSON_GetArrayItem(cJSON_GetObjectItem(c, "models"), 0);
     cJSON *bh = cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(cox, "result"), "basehaz"), 0);
     cJSON *tm = cJSON_GetObjectItem(bh, "time"), *ch = cJSON_GetObjectItem(bh, "cumhaz");
     char b[64];
-    double t = atof(field(out, s1, b, sizeof b) + 5);
+    double t = atof(csv_field(out, s1, b, sizeof b) + 5);
     char *l1 = strchr(out, '\n') + 1;
-    double lp = atof(field(l1, kl, b, sizeof b)), s = atof(field(l1, s1, b, sizeof b)), h = 0;
+    double lp = atof(csv_field(l1, kl, b, sizeof b)), s = atof(csv_field(l1, s1, b, sizeof b)), h = 0;
     for (int i = 0; i < cJSON_GetArraySize(tm); i++)
         if (cJSON_GetArrayItem(tm, i)->valuedouble <= t) h = cJSON_GetArrayItem(ch, i)->valuedouble;
     cr_assert(h > 0);
@@ -242,7 +202,7 @@ static void adsl_variant(const char *name, void (*edit)(char *line, size_t i, FI
     char in[600], outp[600];
     snprintf(in, sizeof in, "%s/synth/adsl.csv", work);
     snprintf(outp, sizeof outp, "%s/%s", work, name);
-    char *t = slurp(in);
+    char *t = read_file_text(in);
     FILE *fp = fopen(outp, "w");
     cr_assert(fp);
     size_t i = 0;
@@ -308,9 +268,9 @@ Test(predict, dropped_rows_are_reported)
     char *out = predict("run_surv", "noage.csv", "cox", CARTA_OK, &err);
     char *l2 = strchr(strchr(out, '\n') + 1, '\n') + 1; /* second data line = input row 2 */
     char b[64];
-    int kr = col_index(out, "row"), kp = col_index(out, "prediction");
-    cr_assert_str_eq(field(l2, kr, b, sizeof b), "2");
-    cr_assert_str_eq(field(l2, kp, b, sizeof b), "");
+    int kr = csv_col_index(out, "row"), kp = csv_col_index(out, "prediction");
+    cr_assert_str_eq(csv_field(l2, kr, b, sizeof b), "2");
+    cr_assert_str_eq(csv_field(l2, kp, b, sizeof b), "");
     cr_assert(strstr(l2, "not scored: missing AGE"), "no note: %.200s", l2);
     carta_free(out);
 }
@@ -411,7 +371,7 @@ Test(mct, reference_cards_fit_the_schema)
     const char *cards[] = { "models/crs_severe/card.json", "models/cdisc_pilot_gbm/card.json" };
     for (int k = 0; k < 2; k++) {
         if (access(cards[k], R_OK)) cr_skip_test("%s absent", cards[k]);
-        char *card = slurp(cards[k]), *out = NULL;
+        char *card = read_file_text(cards[k]), *out = NULL;
         carta_error err = { 0 };
         cr_assert_eq(carta_mct_json(card, &out, &err), CARTA_OK, "%s", err.msg);
         cJSON *m = cJSON_Parse(out), *c = cJSON_Parse(card);
@@ -480,7 +440,7 @@ Test(mct, hand_card)
 Test(notebook, structure_and_determinism)
 {
     if (access("models/crs_severe/card.json", R_OK)) cr_skip_test("models/crs_severe absent");
-    char *card = slurp("models/crs_severe/card.json"), *md = slurp("models/crs_severe/card.md");
+    char *card = read_file_text("models/crs_severe/card.json"), *md = read_file_text("models/crs_severe/card.md");
     char *a = NULL, *b = NULL;
     carta_error err = { 0 };
     cr_assert_eq(carta_notebook_json(card, md, "../models/crs_\"severe", &a, &err), CARTA_OK, "%s", err.msg);
@@ -528,7 +488,7 @@ Test(notebook, command_writes_relative_path)
     snprintf(out, sizeof out, "%s/deep/er/nb.ipynb", dir);
     carta_error err = { 0 };
     cr_assert_eq(carta_notebook_command("models/crs_severe", out, 0, &err), CARTA_OK, "%s", err.msg);
-    char *nb = slurp(out);
+    char *nb = read_file_text(out);
     /* The relative path written must lead from the notebook's folder to the run folder. */
     char *p = strstr(nb, "RUN = Path(\\\"");
     cr_assert(p);
@@ -578,7 +538,7 @@ Test(predict, allocation_failures)
 Test(mct, allocation_failures)
 {
     if (access("models/crs_severe/card.json", R_OK)) cr_skip_test("models/crs_severe absent");
-    char *card = slurp("models/crs_severe/card.json"), *md = slurp("models/crs_severe/card.md");
+    char *card = read_file_text("models/crs_severe/card.json"), *md = read_file_text("models/crs_severe/card.md");
     int ok_mct = 0, ok_nb = 0;
     for (long k = 1; k < 5000 && !(ok_mct && ok_nb); k++) {
         carta_error err = { 0 };
@@ -617,10 +577,10 @@ Test(predict, explicit_times)
     snprintf(op, sizeof op, "%s/times.csv", work);
     const double times[] = { 0, 365.25 };
     cr_assert_eq(carta_predict_command(rp, dp, "cox", times, 2, op, 0, NULL, &err), CARTA_OK, "%s", err.msg);
-    char *out = slurp(op);
+    char *out = read_file_text(op);
     cr_assert(!strncmp(out, "STUDYID,USUBJID,row,prediction,lp,surv_0,surv_365.25,note\n", 57), "%.80s", out);
     char b[64];
-    cr_assert_str_eq(field(strchr(out, '\n') + 1, 5, b, sizeof b), "1");
+    cr_assert_str_eq(csv_field(strchr(out, '\n') + 1, 5, b, sizeof b), "1");
     carta_free(out);
     const double bad[] = { -1 };
     carta_error_clear(&err);

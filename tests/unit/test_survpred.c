@@ -260,44 +260,6 @@ Test(survpred, aft_by_hand)
 
 static char work[256];
 
-static char *slurp(const char *path)
-{
-    char *t = NULL;
-    size_t n;
-    carta_error err = { 0 };
-    cr_assert_eq(carta_file_read(path, path, &t, &n, &err), CARTA_OK, "%s", err.msg);
-    return t;
-}
-
-static const char *field(const char *line, int k, char *buf, size_t cap)
-{
-    for (int i = 0; i < k && line; i++) line = strchr(line, ',') ? strchr(line, ',') + 1 : NULL;
-    if (!line) return NULL;
-    size_t n = strcspn(line, ",\n");
-    if (n >= cap) n = cap - 1;
-    memcpy(buf, line, n);
-    buf[n] = 0;
-    return buf;
-}
-
-static int col_index(const char *header, const char *name)
-{
-    char buf[64];
-    for (int k = 0; field(header, k, buf, sizeof buf); k++)
-        if (!strcmp(buf, name)) return k;
-    return -1;
-}
-
-static const char *run_prediction(char *preds, const char *model, const char *usubjid, char *out, size_t cap)
-{
-    for (char *l = preds; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-        char b1[64], b2[64];
-        if (field(l, 1, b1, sizeof b1) && !strcmp(b1, usubjid) && field(l, 3, b2, sizeof b2) && !strcmp(b2, model))
-            return field(l, 4, out, cap);
-    }
-    return NULL;
-}
-
 static const char *surv_cfg =
     "{\"name\": \"ps_surv\", \"seed\": 11,\n"
     " \"data\": {\"tables\": {\n"
@@ -349,7 +311,7 @@ static char *predict(const char *model, const double *times, size_t nt, int want
     unlink(op);
     int rc = carta_predict_command(rp, dp, model, times, nt, op, 0, NULL, err);
     cr_assert_eq(rc, want, "predict %s: %d %s", model, rc, err->msg);
-    return rc ? NULL : slurp(op);
+    return rc ? NULL : read_file_text(op);
 }
 
 /* Every scored subject's prediction equals the run's full-data prediction text; returns the
@@ -358,15 +320,15 @@ static size_t same_as_run(const char *out, const char *model)
 {
     char pp[600];
     snprintf(pp, sizeof pp, "%s/run/predictions.csv", work);
-    char *preds = slurp(pp);
-    int ku = col_index(out, "USUBJID"), kp = col_index(out, "prediction");
+    char *preds = read_file_text(pp);
+    int ku = csv_col_index(out, "USUBJID"), kp = csv_col_index(out, "prediction");
     cr_assert(ku >= 0 && kp >= 0, "header: %.80s", out);
     size_t n = 0;
     for (const char *l = strchr(out, '\n') + 1; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
         char u[64], p[64], q[64];
-        field(l, ku, u, sizeof u);
-        field(l, kp, p, sizeof p);
-        const char *r = run_prediction(preds, model, u, q, sizeof q);
+        csv_field(l, ku, u, sizeof u);
+        csv_field(l, kp, p, sizeof p);
+        const char *r = run_prediction_text(preds, model, u, q, sizeof q);
         if (!r) continue;
         cr_assert_str_eq(p, r, "%s %s: predict %s, run %s", model, u, p, r);
         n++;
@@ -380,7 +342,7 @@ static size_t card_horizons(const char *model, double *h)
 {
     char pp[600];
     snprintf(pp, sizeof pp, "%s/run/card.json", work);
-    char *card = slurp(pp);
+    char *card = read_file_text(pp);
     cJSON *c = cJSON_Parse(card);
     size_t n = 0;
     const cJSON *m;
@@ -408,35 +370,35 @@ Test(predictsurv, gbm_cox)
     double h[8];
     size_t nh = card_horizons("gbm_cox", h);
     cr_assert_eq(nh, 3, "the card has %zu auc_t horizons", nh);
-    int kl = col_index(out, "lp"), ku = col_index(out, "USUBJID"), kp = col_index(out, "prediction");
+    int kl = csv_col_index(out, "lp"), ku = csv_col_index(out, "USUBJID"), kp = csv_col_index(out, "prediction");
     cr_assert(kl >= 0);
     char b[64];
     for (size_t k = 0; k < nh; k++) {
-        cr_assert(!strncmp(field(out, kl + 1 + (int)k, b, sizeof b), "surv_", 5), "%.100s", out);
+        cr_assert(!strncmp(csv_field(out, kl + 1 + (int)k, b, sizeof b), "surv_", 5), "%.100s", out);
         cr_assert_eq(atof(b + 5), h[k], "column %s, card horizon %g", b, h[k]);
     }
     /* The saved baseline, parsed here. */
     char pp[600];
     snprintf(pp, sizeof pp, "%s/run/gbm_cox.baseline.csv", work);
-    char *csv = slurp(pp);
+    char *csv = read_file_text(pp);
     cr_assert(!strncmp(csv, "time,n_risk,n_event,cumhaz\n", 27), "%.60s", csv);
     double bt[2000], bh[2000];
     size_t nb = 0;
     for (char *l = strchr(csv, '\n') + 1; l && *l && nb < 2000; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-        bt[nb] = atof(field(l, 0, b, sizeof b));
-        bh[nb++] = strtod(field(l, 3, b, sizeof b), NULL);
+        bt[nb] = atof(csv_field(l, 0, b, sizeof b));
+        bh[nb++] = strtod(csv_field(l, 3, b, sizeof b), NULL);
     }
     cr_assert_gt(nb, 10);
     size_t n = 0;
     for (char *l = strchr(out, '\n') + 1; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-        if (!*field(l, kl, b, sizeof b)) continue;
+        if (!*csv_field(l, kl, b, sizeof b)) continue;
         double lp = strtod(b, NULL);
         /* prediction = exp(margin) in float */
-        cr_expect(check_rel(strtod(field(l, kp, b, sizeof b), NULL), exp(lp), 1e-6, "exp(lp)"));
+        cr_expect(check_rel(strtod(csv_field(l, kp, b, sizeof b), NULL), exp(lp), 1e-6, "exp(lp)"));
         for (size_t k = 0; k < nh; k++) {
             double H = 0;
             for (size_t j = 0; j < nb && bt[j] <= h[k]; j++) H = bh[j];
-            double s = strtod(field(l, kl + 1 + (int)k, b, sizeof b), NULL);
+            double s = strtod(csv_field(l, kl + 1 + (int)k, b, sizeof b), NULL);
             cr_assert(check_rel(s, exp(-H * exp(lp)), 1e-15, "S(%g) row %.20s", h[k], l));
         }
         n++;
@@ -457,9 +419,9 @@ Test(predictsurv, gbm_cox)
     int *dd = malloc(nr * sizeof *dd);
     for (char *l = strchr(out, '\n') + 1; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
         char u[64];
-        if (!*field(l, kl, b, sizeof b)) continue;
+        if (!*csv_field(l, kl, b, sizeof b)) continue;
         double lp = strtod(b, NULL);
-        field(l, ku, u, sizeof u);
+        csv_field(l, ku, u, sizeof u);
         for (size_t r = 0; r < nr; r++) {
             if (strcmp(carta_column_str(cu, r), u) || strcmp(carta_column_str(cp, r), "OS")) continue;
             tt[m] = carta_column_number(ca, r);
@@ -494,16 +456,16 @@ Test(predictsurv, gbm_aft)
     double h[8];
     size_t nh = card_horizons("gbm_aft", h);
     cr_assert_eq(nh, 3);
-    int kl = col_index(out, "lp"), kp = col_index(out, "prediction");
+    int kl = csv_col_index(out, "lp"), kp = csv_col_index(out, "prediction");
     cr_assert(kl >= 0);
     char b[64];
     size_t n = 0;
     for (char *l = strchr(out, '\n') + 1; l && *l; l = strchr(l, '\n') ? strchr(l, '\n') + 1 : NULL) {
-        if (!*field(l, kl, b, sizeof b)) continue;
+        if (!*csv_field(l, kl, b, sizeof b)) continue;
         double lp = strtod(b, NULL);
-        cr_expect(check_rel(strtod(field(l, kp, b, sizeof b), NULL), exp(lp), 1e-6, "exp(lp)"));
+        cr_expect(check_rel(strtod(csv_field(l, kp, b, sizeof b), NULL), exp(lp), 1e-6, "exp(lp)"));
         for (size_t k = 0; k < nh; k++) {
-            double s = strtod(field(l, kl + 1 + (int)k, b, sizeof b), NULL);
+            double s = strtod(csv_field(l, kl + 1 + (int)k, b, sizeof b), NULL);
             cr_assert(check_rel(s, exp(-exp((log(h[k]) - lp) / 1.5)), 1e-13, "S(%g)", h[k]));
         }
         n++;
@@ -514,9 +476,9 @@ Test(predictsurv, gbm_aft)
     out = predict("gbm_aft", times, 3, CARTA_OK, &err);
     cr_assert(!strncmp(out, "STUDYID,USUBJID,row,prediction,lp,surv_0,surv_30,surv_365.25,note\n", 66), "%.90s", out);
     char *l = strchr(out, '\n') + 1;
-    double lp = strtod(field(l, kl, b, sizeof b), NULL);
-    cr_expect_str_eq(field(l, kl + 1, b, sizeof b), "1");
-    cr_expect(check_rel(strtod(field(l, kl + 3, b, sizeof b), NULL), exp(-exp((log(365.25) - lp) / 1.5)), 1e-13, "S(365.25)"));
+    double lp = strtod(csv_field(l, kl, b, sizeof b), NULL);
+    cr_expect_str_eq(csv_field(l, kl + 1, b, sizeof b), "1");
+    cr_expect(check_rel(strtod(csv_field(l, kl + 3, b, sizeof b), NULL), exp(-exp((log(365.25) - lp) / 1.5)), 1e-13, "S(365.25)"));
     carta_free(out);
 }
 
