@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <cjson/cJSON.h>
+#include <carta/table.h>
 
 /* Compares obs with exp: NaN matches only NaN, +-Inf only the same Inf, exp == 0 is compared
    absolutely (|obs| <= rtol), otherwise |obs - exp| / |exp| <= rtol. On failure prints
@@ -50,6 +51,11 @@ const char *csv_field(const char *line, int k, char *buf, size_t cap);
 
 /* The 0-based index of the column called name in a CSV header line, or -1. */
 int csv_col_index(const char *header, const char *name);
+
+/* Appends a column of n numbers, or of n strings (NULL = missing), to t; aborts the test on
+   failure. */
+void col_f64(carta_table *t, const char *name, const double *v, size_t n);
+void col_str(carta_table *t, const char *name, const char *const *v, size_t n);
 
 /* A run's full-data prediction of `model` for subject usubjid, as text in out, from the text of
    its predictions.csv (USUBJID in field 1, model in field 3, prediction in field 4), or NULL. */

@@ -8,27 +8,12 @@
 #include <carta/cohort.h>
 #include <carta/table.h>
 
+#include "check.h"
+
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-static void col_f64(carta_table *t, const char *name, const double *v, size_t n)
-{
-    carta_column *c;
-    carta_error err = { 0 };
-    cr_assert_eq(carta_table_add_column(t, name, CARTA_F64, &c, &err), CARTA_OK);
-    for (size_t i = 0; i < n; i++) cr_assert_eq(carta_column_push_f64(c, v[i]), CARTA_OK);
-}
-
-static void col_str(carta_table *t, const char *name, const char *const *v, size_t n)
-{
-    carta_column *c;
-    carta_error err = { 0 };
-    cr_assert_eq(carta_table_add_column(t, name, CARTA_STR, &c, &err), CARTA_OK);
-    for (size_t i = 0; i < n; i++)
-        cr_assert_eq(v[i] ? carta_column_push_str(c, v[i], strlen(v[i])) : carta_column_push_missing(c), CARTA_OK);
-}
 
 static void col_date(carta_table *t, const char *name, const int64_t *v, size_t n)
 {

@@ -19,23 +19,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static void col_f64(carta_table *t, const char *name, const double *v, size_t n)
-{
-    carta_column *c;
-    carta_error err = { 0 };
-    cr_assert_eq(carta_table_add_column(t, name, CARTA_F64, &c, &err), CARTA_OK);
-    for (size_t i = 0; i < n; i++) cr_assert_eq(carta_column_push_f64(c, v[i]), CARTA_OK);
-}
-
-static void col_str(carta_table *t, const char *name, const char *const *v, size_t n)
-{
-    carta_column *c;
-    carta_error err = { 0 };
-    cr_assert_eq(carta_table_add_column(t, name, CARTA_STR, &c, &err), CARTA_OK);
-    for (size_t i = 0; i < n; i++)
-        cr_assert_eq(v[i] ? carta_column_push_str(c, v[i], strlen(v[i])) : carta_column_push_missing(c), CARTA_OK);
-}
-
 /* Six subjects with a time, censoring flag, arm, numeric sex, CRS grade and cause. */
 static carta_table *analysis(const double *time, const double *crs, const char *const *cause)
 {
