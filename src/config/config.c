@@ -698,6 +698,16 @@ static int read_cox(cfg_reader *r, const cJSON *v, carta_cox_config *k)
         cfg_leave(r, saved);
         if (rc) return rc;
     }
+    if (k->ties == CARTA_CFG_TIES_EXACT) {
+        /* what R's exact method does not give either: refused here, naming the key, rather
+           than when the model is fitted */
+        if (k->weights) return cfg_fail_key(r, "weights", "\"ties\": \"exact\" takes no case weights (nor does R's); use efron or breslow");
+        if (k->cluster) return cfg_fail_key(r, "cluster", "\"ties\": \"exact\" has no robust (cluster) variance (nor has R); use efron or breslow");
+        if (k->robust) return cfg_fail_key(r, "robust", "\"ties\": \"exact\" has no robust variance (nor has R); use efron or breslow");
+        if (k->residuals & ~(unsigned)(CARTA_CFG_RESID_MARTINGALE | CARTA_CFG_RESID_DEVIANCE))
+            return cfg_fail_key(r, "residuals", "\"ties\": \"exact\" gives martingale and deviance residuals only (as R); "
+                                "use efron or breslow for score, schoenfeld or dfbeta");
+    }
     return read_newdata(r, v, k);
 }
 
