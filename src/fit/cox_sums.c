@@ -31,7 +31,8 @@
  *   - sorted path (carta_cox_fit_reorder, right-censored data with more event times than one
  *     pass of buckets holds): the caller's design is reordered in place into time order for the
  *     Newton steps (cox_reorder.c), and each half of the rows is read once per evaluation with a
- *     running S1 (half_job_run).
+ *     running S1; there the information takes Welford's form, one rank-k update over the rows
+ *     (with untied times A has nearly as many rows as X: half the work; see half_job_run).
  *   - gather path (after the fit, and in tests): rows are visited in time order (sorted once by
  *     stop, once by start), gathering COX_BLOCK rows at a time.
  *   - threads: the passes over the design run on two threads: eta by halves of the rows; with
@@ -179,12 +180,13 @@ void cox_work_set_cols(cox_work *w, const size_t *cols, size_t q)
    strided stores). */
 #define COX_SUB 64
 
-/* Doubles of one half's scratch on the sorted path: the tile (COX_SUB x p) and the rows of A
-   (COX_BLOCK x p), s1, e1, v (p each) and A'A (p x p). */
+/* Doubles of one half's scratch on the sorted path: the tile (COX_SUB x p) and the rows of the
+   "sub" accumulator (COX_BLOCK x p), s1, e1, the two accumulators' v (p each) and the second
+   half's sub sum (p x p). (The "add" rows go into buf, their sums into t1.) */
 static size_t hscr_per(size_t p)
 {
     size_t pp = p ? p : 1;
-    return (COX_SUB + COX_BLOCK) * pp + 3 * pp + pp * pp;
+    return (COX_SUB + COX_BLOCK) * pp + 4 * pp + pp * pp;
 }
 
 static inline int sid(const cox_work *w, size_t i) { return w->strata ? w->strata[i] : 0; }
@@ -458,6 +460,18 @@ static void flush_a(const cox_work *w, a_acc *a)
     a->na = 0;
 }
 
+/* Counts in the row just written at the buffer's next place (a->abuf + a->na q); alpha is its
+   coefficient of the S1 prefix it lacks (a->corr, see half_job_run). */
+static void push_row(const cox_work *w, a_acc *a, double alpha)
+{
+    if (a->corr && alpha != 0) {
+        const double *row = a->abuf + a->na * w->q;
+        for (size_t c = 0; c < w->q; c++) a->v[c] += alpha * row[c];
+        a->sa += alpha * alpha;
+    }
+    if (++a->na == COX_BLOCK) flush_a(w, a);
+}
+
 /* Appends a row alpha S1 + beta E1 to the buffer. */
 static void a_row(const cox_work *w, a_acc *a, double alpha, double beta)
 {
@@ -465,11 +479,7 @@ static void a_row(const cox_work *w, a_acc *a, double alpha, double beta)
     double *row = a->abuf + a->na * q;
     if (beta == 0) for (size_t c = 0; c < q; c++) row[c] = alpha * a->s1[c];
     else for (size_t c = 0; c < q; c++) row[c] = alpha * a->s1[c] + beta * a->e1[c];
-    if (a->corr && alpha != 0) {
-        for (size_t c = 0; c < q; c++) a->v[c] += alpha * row[c];
-        a->sa += alpha * alpha;
-    }
-    if (++a->na == COX_BLOCK) flush_a(w, a);
+    push_row(w, a, alpha);
 }
 
 /* Independent partial sums in the score's dot products (scale_dot). */
@@ -877,66 +887,83 @@ static void *pass_job_run(void *arg)
 
 /* The sorted path (design reordered into time order, w->xrow = ord): each half of the
    positions [a, b) on its own thread reads its rows of the design once, COX_BLOCK rows at a time,
-   and forms from them the score and X' diag(r c) X (as pass_x), a row-major tile of r_j (x_j -
-   mean), and from the tile the running S1 of the stratum (rows enter the risk set in this order
-   and, for right-censored data, never leave), E1 over a tied group's events, and the group's
-   rows of A at its last row. The second half starts without the rows before it: when it begins
-   inside a stratum, the S1 of its first stratum's groups lacks P, the first half's S1 at the
-   split, so each of those rows of A lacks alpha_i P (alpha_i: its coefficient of S1), and
+   and forms from them the score (as pass_x) and the information in Welford's form, which needs
+   one rank-k update over the rows instead of two (X' diag(r c) X and A'A, the latter with a row
+   per event time: as many again with untied times).
+   Rows enter the risk set in this order (and, right-censored, never leave). Within a stratum,
+   with S0, S1 the sums before row i enters and S0' = S0 + r_i after, the risk-set "scatter"
+   C = S2 - S1 S1'/S0 grows by u_i u_i' with u_i = sqrt(r_i S0/S0') (x_i - S1/S0) (Welford
+   1962), so C_k at event time k is the sum of u_i u_i' over the rows at risk there, and
+     sum_k g_k C_k = sum_i H_i u_i u_i'   (H_i = sum_{k: i at risk} g_k: c_i without the q term).
+   For Breslow ties and untied Efron groups the information is exactly that (D S2/S0 - D S1 S1'/S0^2
+   = (D/S0) C). An Efron group of m > 1 tied events adds, on top, g S1 S1'/S0 (row
+   sqrt(g/S0) S1, added), less its rows of A (group_rows, subtracted) and less q_k r_j x_j x_j'
+   for each of its events (rows sqrt(q_k r_j) x_j, subtracted): two accumulators, "add" (into t1)
+   and "sub" (into acc.ata), and I = add - sub.
+   The second half starts without the rows before it: when it begins inside a stratum, its S1
+   lacks P, the first half's S1 at the split (its S0 there, s0_0, comes from the scalar pass's r),
+   so each row of either accumulator lacks alpha_i P (alpha_i: its coefficient of S1), and
    sum (a_i + alpha_i P)(a_i + alpha_i P)' = A'A + v P' + P v' + sa P P' with v = sum alpha_i a_i,
    sa = sum alpha_i^2 (cox_eval adds the terms). No tied group straddles the split. */
 typedef struct half_job {
     cox_work *w;
     size_t a, b;       /* positions */
     size_t k0;         /* the first event group ending after a */
+    double s0_0;       /* S0 of the rows of a's stratum before a (0 at a stratum's start) */
     int slot;          /* scratch set: buf, blk_w, t1, upart, hscr */
-    double *u, *t1;    /* q and q x q sums of these rows (u may be NULL) */
+    double *u;         /* q: the score of these rows (may be NULL) */
     double *tile;      /* COX_SUB x q */
-    a_acc acc;
+    a_acc acc, add;    /* "sub" (rows of A, E2 rows; s1, e1 live here) and "add" (u_i, S1 rows;
+                          its ata is t1) */
 } half_job;
+
+/* The rows of an Efron group of m > 1 tied events, at its last row: A into sub, as group_rows,
+   and sqrt(g/S0) S1 into add (g = sum_l meanwt/den_l, the group's hazard increment). */
+static void tied_group_rows(const cox_work *w, size_t k, a_acc *sub, a_acc *add)
+{
+    size_t m = w->g_m[k], q = w->q;
+    double s0 = w->g_s0[k], e0 = w->g_e0[k], mw = w->g_d[k] / (double)m, g = 0;
+    for (size_t l = 0; l < m; l++) g += mw / (s0 - (double)l / (double)m * e0);
+    group_rows(w, k, sub);
+    double al = sqrt(g / s0), *row = add->abuf + add->na * q;
+    for (size_t c = 0; c < q; c++) row[c] = al * sub->s1[c];
+    push_row(w, add, al);
+}
 
 static void *half_job_run(void *arg)
 {
     half_job *j = arg;
     cox_work *w = j->w;
     size_t n = w->n, q = w->q, ng = w->ngrp;
-    double *sc = w->blk_w + (size_t)j->slot * 2 * COX_BLOCK, *aw = sc + COX_BLOCK;
-    double *dst = w->buf + (size_t)j->slot * COX_BLOCK * q, *tile = j->tile, rr[COX_BLOCK];
-    a_acc *acc = &j->acc;
-    double *s1 = acc->s1, *e1 = acc->e1;
-    memset(j->t1, 0, q * q * sizeof *j->t1);
+    double *aw = w->blk_w + (size_t)j->slot * 2 * COX_BLOCK, *tile = j->tile;
+    a_acc *sub = &j->acc, *add = &j->add;
+    double *s1 = sub->s1, *e1 = sub->e1;
     if (j->u) memset(j->u, 0, q * sizeof *j->u);
     memset(s1, 0, q * sizeof *s1);
     memset(e1, 0, q * sizeof *e1);
     size_t blk = 0;
     while (blk + 1 < w->nblk && w->bbeg[blk + 1] <= j->a) blk++;
-    acc->corr = j->a > w->bbeg[blk];
+    sub->corr = add->corr = j->a > w->bbeg[blk];
+    double s0 = j->s0_0;
     size_t k = j->k0;
     int tied = k < ng && w->efron && w->g_m[k] > 1;
     for (size_t s = j->a; s < j->b; s += COX_BLOCK) {
         size_t m = j->b - s < COX_BLOCK ? j->b - s : COX_BLOCK;
-        for (size_t i = 0; i < m; i++) {
-            double v = w->r[s + i] * w->c[s + i];
-            sc[i] = v > 0 ? sqrt(v) : 0;
-            aw[i] = w->dw_s[s + i] - v;
-            rr[i] = w->r[s + i];
-        }
+        for (size_t i = 0; i < m; i++) aw[i] = w->dw_s[s + i] - w->r[s + i] * w->c[s + i];
         /* sub-blocks of COX_SUB rows, so that the tile (COX_SUB x q) stays in L1 while it is
            transposed from the columns and then walked row by row */
         for (size_t h = 0; h < m; h += COX_SUB) {
             size_t mh = m - h < COX_SUB ? m - h : COX_SUB;
             for (size_t c = 0; c < q; c++) {
                 const double *restrict col = w->x + w->cols[c] * n + s + h;
-                const double *restrict rrr = rr + h;
                 double mu = w->mean[w->cols[c]], *restrict tc = tile + c;
                 /* some 50 short column streams defeat the hardware prefetcher: ask for the next
                    sub-block's lines of this column now */
                 for (size_t l = mh; l < mh + COX_SUB && s + h + l < j->b; l += 8) __builtin_prefetch(col + l);
-                double su = scale_dot(col, mu, sc + h, aw + h, dst + c * m + h, mh);
+                if (j->u) j->u[c] += scale_dot(col, mu, NULL, aw + h, NULL, mh);
                 /* (a loop of its own: the strided stores would keep scale_dot's from
                    vectorising) */
-                for (size_t i = 0; i < mh; i++) tc[i * q] = rrr[i] * (col[i] - mu);
-                if (j->u) j->u[c] += su;
+                for (size_t i = 0; i < mh; i++) tc[i * q] = col[i] - mu;
             }
             for (size_t i = 0; i < mh; i++) {
                 size_t pos = s + h + i;
@@ -945,23 +972,40 @@ static void *half_job_run(void *arg)
                     /* a new stratum: its risk sets start empty (and owe nothing to the other half) */
                     blk++;
                     memset(s1, 0, q * sizeof *s1);
-                    acc->corr = 0;
+                    s0 = 0;
+                    sub->corr = add->corr = 0;
                 }
-                for (size_t c = 0; c < q; c++) s1[c] += x[c];
-                if (tied && pos >= w->g_beg[k] && w->dw_s[pos] > 0)
-                    for (size_t c = 0; c < q; c++) e1[c] += x[c];
+                double ri = w->r[pos], s0a = s0 + ri;
+                /* H: the hazard summed over the event times at which the row is at risk */
+                double hi = k < w->bgrp[blk + 1] ? w->g_h[k] : 0;
+                if (hi > 0 && ri > 0 && s0 > 0) {
+                    double ga = sqrt(hi * ri * s0 / s0a), be = ga / s0, *row = add->abuf + add->na * q;
+                    for (size_t c = 0; c < q; c++) row[c] = ga * x[c] - be * s1[c];
+                    push_row(w, add, -be);
+                }
+                s0 = s0a;
+                for (size_t c = 0; c < q; c++) s1[c] += ri * x[c];
+                if (tied && pos >= w->g_beg[k] && w->dw_s[pos] > 0) {
+                    double ge = sqrt(w->g_q[k] * ri), *row = sub->abuf + sub->na * q;
+                    for (size_t c = 0; c < q; c++) {
+                        e1[c] += ri * x[c];
+                        row[c] = ge * x[c];
+                    }
+                    push_row(w, sub, 0);
+                }
                 if (k < ng && pos + 1 == w->g_end[k]) {
-                    group_rows(w, k, acc);
-                    if (tied) memset(e1, 0, q * sizeof *e1);
+                    if (tied) {
+                        tied_group_rows(w, k, sub, add);
+                        memset(e1, 0, q * sizeof *e1);
+                    }
                     k++;
                     tied = k < ng && w->efron && w->g_m[k] > 1;
                 }
             }
         }
-        cblas_dsyrk(CblasColMajor, CblasUpper, CblasTrans, (int)q, (int)m, 1.0, dst, (int)m,
-                    1.0, j->t1, (int)q);
     }
-    flush_a(w, acc);
+    flush_a(w, sub);
+    flush_a(w, add);
     return NULL;
 }
 
@@ -1055,34 +1099,50 @@ int cox_eval(cox_work *w, const double *beta, double *loglik, double *u, double 
     if (ata) memset(ata, 0, q * q * sizeof *ata);
     a_acc acc = { w->s1, w->e1, w->abuf, ata, 0, 0, NULL, 0 }; /* bucket and gather paths */
     int two = 0; /* X' diag(r c) X in two halves (slots 0 and 1 of t1) */
-    double *t1 = w->t1; /* X' diag(r c) X from pass_x */
+    double *t1 = w->t1; /* X' diag(r c) X from pass_x (sorted path: the "add" sums) */
     if (w->xrow && info) {
         /* sorted path: two halves of the rows, one on a second thread (see half_job_run) */
         size_t k1, mid = sorted_split(w, &k1), per = hscr_per(w->p), pp = w->p ? w->p : 1;
+        size_t blk = 0;
+        double s0_mid = 0;
+        while (blk + 1 < w->nblk && w->bbeg[blk + 1] <= mid) blk++;
+        for (size_t i = w->bbeg[blk]; i < mid; i++) s0_mid += w->r[i];
         half_job h[2];
         for (int t = 0; t < 2; t++) {
             double *sc = w->hscr + (size_t)t * per;
-            h[t] = (half_job){ w, t ? mid : 0, t ? n : mid, t ? k1 : 0, t, NULL, w->t1 + (size_t)t * q * q,
-                               sc, { 0 } };
+            h[t] = (half_job){ w, t ? mid : 0, t ? n : mid, t ? k1 : 0, t ? s0_mid : 0, t, NULL, sc,
+                               { 0 }, { 0 } };
             h[t].u = u ? w->upart + (size_t)t * q : NULL;
             h[t].acc.abuf = sc + COX_SUB * pp;
             h[t].acc.s1 = h[t].acc.abuf + COX_BLOCK * pp;
             h[t].acc.e1 = h[t].acc.s1 + pp;
             h[t].acc.v = h[t].acc.e1 + pp;
-            h[t].acc.ata = t ? h[t].acc.v + pp : ata;
+            h[t].add.v = h[t].acc.v + pp;
+            h[t].acc.ata = t ? h[t].add.v + pp : ata;
+            h[t].add.abuf = w->buf + (size_t)t * COX_BLOCK * q;
+            h[t].add.ata = w->t1 + (size_t)t * q * q;
             memset(h[t].acc.ata, 0, q * q * sizeof *ata);
+            memset(h[t].add.ata, 0, q * q * sizeof *ata);
             memset(h[t].acc.v, 0, q * sizeof *ata);
+            memset(h[t].add.v, 0, q * sizeof *ata);
         }
         both(w, half_job_run, &h[1], half_job_run, &h[0]);
         if (u) for (size_t c = 0; c < q; c++) u[c] = h[0].u[c] + h[1].u[c];
         two = 1;
-        /* the second half's own A'A and, when it began inside a stratum, the terms for the
+        /* the second half's own sums and, when it began inside a stratum, the terms for the
            first half's S1 at the split (P = that half's final S1, same stratum) */
-        const double *P = h[0].acc.s1, *v = h[1].acc.v, *a2 = h[1].acc.ata;
-        double sa = h[1].acc.sa;
-        for (size_t a = 0; a < q; a++)
-            for (size_t b2 = 0; b2 <= a; b2++)
-                ata[b2 + a * q] += a2[b2 + a * q] + v[b2] * P[a] + P[b2] * v[a] + sa * P[b2] * P[a];
+        const double *P = h[0].acc.s1;
+        for (int t = 0; t < 2; t++) {
+            const a_acc *a2 = t ? &h[1].add : &h[1].acc;
+            double *dst = t ? h[1].add.ata : ata;
+            const double *v = a2->v;
+            double sa = a2->sa;
+            for (size_t a = 0; a < q; a++)
+                for (size_t b2 = 0; b2 <= a; b2++) {
+                    double own = t ? 0 : a2->ata[b2 + a * q];
+                    dst[b2 + a * q] += own + v[b2] * P[a] + P[b2] * v[a] + sa * P[b2] * P[a];
+                }
+        }
     } else if (w->xrow) {
         pass_job ju = { w, 0, 0, u, 0, 0, 0, 0, 0, 0, n, 0, NULL, NULL };
         pass_x(&ju);
