@@ -123,6 +123,14 @@ static void walk_up_both(trees *t, size_t i, double va, double vd)
     }
 }
 
+/* A row's influence counts (concordant c, discordant d, tied t pairs it is part of) enter its
+   dfbeta only as c - d and c + d + t, so those two are kept (16 bytes a row, not 24). */
+static void add_counts(double *im, double sign, double c, double d, double t)
+{
+    im[0] += sign * (c - d);
+    im[1] += sign * (c + d + t);
+}
+
 /* A row enters the tree at risk (sign -1) or leaves it at its entry time (sign +1): its counts as
    the later member of a pair are the events after it entered, so the events already in the event
    tree are taken off now and the final tree is added at the end. below = the event tree's sum
@@ -130,9 +138,7 @@ static void walk_up_both(trees *t, size_t i, double va, double vd)
 static void influence(const trees *t, size_t rank, double below, double sign, double *im)
 {
     double tied = NODE(t->nd, rank, N_PD);
-    im[0] += sign * below;
-    im[1] += sign * (t->tot_d - below - tied);
-    im[2] += sign * tied;
+    add_counts(im, sign, below, t->tot_d - below - tied, tied);
 }
 
 /* The nodes the walks down from rank - 1 and up from rank will touch (all of them: measured
@@ -293,7 +299,7 @@ int carta_concordance(size_t n, const double *time, const double *start, const i
         if (weight) wt[p] = weight[j];
         if (strata) sst[p] = strata[j];
     }
-    im = carta_calloc(3 * n, sizeof *im);
+    im = carta_calloc(2 * n, sizeof *im);
     nd = carta_malloc((size_t)N_W * (n + 1) * sizeof *nd);
     if (!im || !nd) goto nomem;
 #define W(p) (wt ? wt[(p)] : 1.0)
@@ -316,7 +322,7 @@ int carta_concordance(size_t n, const double *time, const double *start, const i
             size_t rk = ea[i].rank;
             double ti = ea[i].time;
             if (!ev[i]) {
-                influence(&t, rk, prefix1(&t, rk - 1, N_FD), -1, im + 3 * i);
+                influence(&t, rk, prefix1(&t, rk - 1, N_FD), -1, im + 2 * i);
                 add_all(&t, rk, W(i));
                 i++;
                 continue;
@@ -328,9 +334,9 @@ int carta_concordance(size_t n, const double *time, const double *start, const i
                     if (i2 + PF_AHEAD < b2) {
                         size_t q = pos2[i2 + PF_AHEAD];
                         prefetch_walks(&t, ea[q].rank);
-                        PREFETCH(im + 3 * q);
+                        PREFETCH(im + 2 * q);
                     }
-                    influence(&t, rp, prefix1(&t, rp - 1, N_FD), 1, im + 3 * p);
+                    influence(&t, rp, prefix1(&t, rp - 1, N_FD), 1, im + 2 * p);
                     add_all(&t, rp, -W(p));
                 }
             /* the tied events at this time (censored ones came first in the order) */
@@ -345,10 +351,8 @@ int carta_concordance(size_t n, const double *time, const double *start, const i
                 ws[0] = t.tot_a - below_a - tied;
                 ws[1] = below_a;
                 ws[2] = tied;
-                for (int k = 0; k < 3; k++) {
-                    count[k] += wj * ws[k];
-                    im[3 * i + (size_t)k] += ws[k];
-                }
+                for (int k = 0; k < 3; k++) count[k] += wj * ws[k];
+                add_counts(im + 2 * i, 1, ws[0], ws[1], ws[2]);
                 /* no tied event: the tie counts gain wj * 0, as in the general case below */
                 count[3] += wj * 0.0;
                 count[4] += wj * 0.0;
@@ -356,7 +360,7 @@ int carta_concordance(size_t n, const double *time, const double *start, const i
                    tree at risk; the Fenwick sums of both in one walk up */
                 t.tot_d += wj;
                 NODE(nd, rk, N_PD) += wj;
-                influence(&t, rk, below_d, -1, im + 3 * i);
+                influence(&t, rk, below_d, -1, im + 2 * i);
                 t.tot_a += wj;
                 NODE(nd, rk, N_PA) += wj;
                 walk_up_both(&t, rk, wj, wj);
@@ -377,15 +381,13 @@ int carta_concordance(size_t n, const double *time, const double *start, const i
                 ws[0] = t.tot_a - below - tied;
                 ws[1] = below;
                 ws[2] = tied;
-                for (int k = 0; k < 3; k++) {
-                    count[k] += wj * ws[k];
-                    im[3 * g + (size_t)k] += ws[k];
-                }
+                for (int k = 0; k < 3; k++) count[k] += wj * ws[k];
+                add_counts(im + 2 * g, 1, ws[0], ws[1], ws[2]);
                 add_dth(&t, rg, wj);
             }
             for (size_t g = i; g < e; g++) {
                 size_t rg = ea[g].rank;
-                influence(&t, rg, prefix1(&t, rg - 1, N_FD), -1, im + 3 * g);
+                influence(&t, rg, prefix1(&t, rg - 1, N_FD), -1, im + 2 * g);
                 add_all(&t, rg, W(g));
             }
             i = e;
@@ -400,9 +402,7 @@ int carta_concordance(size_t n, const double *time, const double *start, const i
             size_t p = start ? pos2[g] : g, rp = ea[p].rank;
             if (!start && g + PF_AHEAD < b) PREFETCH(&NODE(nd, ea[g + PF_AHEAD].rank - 1, 0));
             double below = NODE(nd, rp - 1, N_FD), tied = NODE(nd, rp, N_PD);
-            im[3 * p] += below;
-            im[3 * p + 1] += t.tot_d - below - tied;
-            im[3 * p + 2] += tied;
+            add_counts(im + 2 * p, 1, below, t.tot_d - below - tied, tied);
         }
         a = b;
         a2 = b2;
@@ -416,7 +416,7 @@ int carta_concordance(size_t n, const double *time, const double *start, const i
        sums below run in row order */
     double *dfr = nd;
     for (size_t p = 0; p < n; p++)
-        dfr[ea[p].idx] = W(p) * ((im[3 * p] - im[3 * p + 1]) / npair - somer / npair * (im[3 * p] + im[3 * p + 1] + im[3 * p + 2]));
+        dfr[ea[p].idx] = W(p) * (im[2 * p] / npair - somer / npair * im[2 * p + 1]);
 #undef W
     if (cluster) {
         size_t g = 0;
