@@ -28,6 +28,7 @@
 
 #include <carta/alloc.h>
 #include <carta/jsonw.h>
+#include <carta/numfmt.h>
 #include <carta/survmetrics.h>
 #include <carta/survpred.h>
 #include <carta/survsort.h>
@@ -450,6 +451,14 @@ typedef struct surv_ctx {
     int *stb;
 } surv_ctx;
 
+/* A metric's slice at time t: "time=T", T the shortest text that reads back to t (carta predict
+   takes its default horizons from these labels: %g would cut them to 6 digits). */
+static void time_slice(char *buf, size_t cap, double t)
+{
+    char num[32];
+    snprintf(buf, cap, "time=%s", carta_numfmt(t, num, sizeof num));
+}
+
 /* Statistics on n subjects: Uno's C, AUC(t) at the 3 horizons, then (with probabilities) the
    Brier score at the 3 horizons, the IBS over the grid, and O/E at the middle horizon (1 - KM
    over the mean predicted risk): 9 values, NaN where undefined. */
@@ -614,7 +623,7 @@ int score_survival(const carta_config *c, const carta_outcome *y, fitted_model *
     for (int j = 0; j < 3; j++) {
         if (isnan(est[1 + j])) continue;
         char slice[64];
-        snprintf(slice, sizeof slice, "time=%g", h[j]);
+        time_slice(slice, sizeof slice, h[j]);
         m = (carta_metric){ est[1 + j], lo[1 + j], hi[1 + j], NAN };
         if (add_metric(f, "auc_t", slice, &m, ci, n, ev)) goto nomem;
     }
@@ -622,19 +631,21 @@ int score_survival(const carta_config *c, const carta_outcome *y, fitted_model *
     for (int j = 0; j < 3; j++) {
         if (isnan(est[4 + j])) continue;
         char slice[64];
-        snprintf(slice, sizeof slice, "time=%g", h[j]);
+        time_slice(slice, sizeof slice, h[j]);
         m = (carta_metric){ est[4 + j], lo[4 + j], hi[4 + j], NAN };
         if (add_metric(f, "brier", slice, &m, ci, n, ev)) goto nomem;
     }
     if (!isnan(est[7])) {
         char slice[96];
-        snprintf(slice, sizeof slice, "time=%g..%g", grid[0], grid[N_GRID - 1]);
+        char a[32], b[32];
+        snprintf(slice, sizeof slice, "time=%s..%s", carta_numfmt(grid[0], a, sizeof a),
+                 carta_numfmt(grid[N_GRID - 1], b, sizeof b));
         m = (carta_metric){ est[7], lo[7], hi[7], NAN };
         if (add_metric(f, "ibs", slice, &m, ci, n, ev)) goto nomem;
     }
     if (!isnan(est[8])) {
         char slice[64];
-        snprintf(slice, sizeof slice, "time=%g", h[1]);
+        time_slice(slice, sizeof slice, h[1]);
         m = (carta_metric){ est[8], lo[8], hi[8], NAN };
         if (add_metric(f, "observed_expected", slice, &m, ci, n, ev)) goto nomem;
     }

@@ -8,6 +8,7 @@
 #include <carta/config.h>
 #include <carta/cox.h>
 #include <carta/evaluate.h>
+#include <carta/numfmt.h>
 #include <carta/survmetrics.h>
 
 #include "../../src/run/internal.h"
@@ -224,8 +225,8 @@ Test(metrics_scoring, survival_scoring_matches_r)
     cr_expect(check_rel(m->value, num(e, "c_uno"), ref_tol(c.ref, "c"), "Uno's C"));
     cr_expect(m->ci_method == NULL && isnan(m->lower), "no bootstrap asked: no interval");
     for (size_t j = 0; j < 3; j++) {
-        char slice[64];
-        snprintf(slice, sizeof slice, "time=%g", h[j]);
+        char slice[64], num_[32];
+        snprintf(slice, sizeof slice, "time=%s", carta_numfmt(h[j], num_, sizeof num_));
         m = find_metric(&c.f, "auc_t", slice);
         cr_assert(m != NULL, "auc_t %s missing", slice);
         cr_expect(check_rel(m->value, auc[j], ref_tol(c.ref, "auc"), "AUC(%g)", h[j]));
@@ -237,8 +238,8 @@ Test(metrics_scoring, survival_scoring_matches_r)
     m = find_metric(&c.f, "ibs", NULL);
     cr_assert(m != NULL, "ibs missing");
     cr_expect(check_rel(m->value, num(e, "ibs"), ref_tol(c.ref, "ibs"), "IBS"));
-    char slice[64];
-    snprintf(slice, sizeof slice, "time=%g", h[1]);
+    char slice[64], num_[32];
+    snprintf(slice, sizeof slice, "time=%s", carta_numfmt(h[1], num_, sizeof num_));
     m = find_metric(&c.f, "observed_expected", slice);
     cr_assert(m != NULL, "observed_expected missing");
     cr_expect(check_rel(m->value, num(e, "oe"), ref_tol(c.ref, "oe"), "O/E"));
@@ -266,6 +267,38 @@ Test(metrics_scoring, survival_scoring_matches_r)
 
 /* Percentile bootstrap: an interval per metric without an analytic one, reproducible from the
    seed, changed by another seed. */
+/* The horizons' slice labels ("time=T") read back to the horizon itself, an event time of the
+   data, to the bit: carta predict takes its default horizons from them. Times scaled so that
+   they need more than 6 significant digits (which %g would cut). */
+Test(metrics_scoring, horizon_labels_read_back_to_the_event_times)
+{
+    oof_case c;
+    oof_setup(&c, 0, 1);
+    for (size_t i = 0; i < c.n; i++) c.time[i] *= 1.000000123;
+    for (size_t i = 0; i < c.m; i++) c.f.bases[0].base[0].time[i] *= 1.000000123;
+    carta_error err;
+    carta_error_clear(&err);
+    cr_assert_eq(score_survival(&c.cfg, &c.y, &c.f, events_of(&c), &err), CARTA_OK, "%s", err.msg);
+    size_t labels = 0;
+    for (size_t k = 0; k < c.f.n_metrics; k++) {
+        const char *sl = c.f.metrics[k].slice;
+        if (!sl || strncmp(sl, "time=", 5) != 0) continue;
+        const char *p = sl + 5;
+        do {
+            char *end;
+            double t = strtod(p, &end);
+            int found = 0;
+            for (size_t i = 0; i < c.n && !found; i++) found = c.time[i] == t;
+            /* the IBS grid's last point is the last horizon; its first, the first event time */
+            cr_expect(found, "%s: %.17g is not a time of the data", sl, t);
+            p = strncmp(end, "..", 2) == 0 ? end + 2 : NULL;
+            labels++;
+        } while (p);
+    }
+    cr_expect_geq(labels, 7, "too few time labels (%zu)", labels);
+    oof_teardown(&c);
+}
+
 Test(metrics_scoring, survival_bootstrap_intervals)
 {
     oof_case a, b, d;
