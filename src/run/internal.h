@@ -8,6 +8,7 @@
 #include <carta/evaluate.h>
 #include <carta/glmnet.h>
 #include <carta/report.h>
+#include <carta/survpred.h>
 
 /* The analysis dataset: the cohort's table (one row per subject) and the design fitted on all
    of it. */
@@ -73,6 +74,10 @@ typedef struct fitted_model {
     split_baseline *bases;           /* per split (survival models with probabilities), or NULL */
     int oof_is_time;                 /* predictions are survival times (xgboost survival:aft):
                                         larger = better, so the risk score is -prediction */
+    int aft;                         /* xgboost survival:aft: S(t | x) = 1 - F((log t - margin) /
+                                        sigma), margin = log of the predicted time */
+    carta_survpred_aft_dist aft_dist;
+    double aft_sigma;
     char *glmnet_cv_json;            /* lambda chosen by cross-validation: the card's result.cv */
     double *split_lambda;            /* cv rules: the lambda each validation split's fit chose
                                         (NaN where none), or NULL */

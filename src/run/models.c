@@ -912,6 +912,16 @@ int fit_model(const carta_config *c, const analysis *a, const carta_cfg_model *m
     memset(f, 0, sizeof *f);
     f->cfg = m;
     f->oof_is_time = m->type == CARTA_CFG_MODEL_XGBOOST && gbm_objective(c, m) == CARTA_GBM_AFT;
+    if (f->oof_is_time) {
+        /* the distribution and scale of the model's survival function (the config reader has
+           checked both and filled in xgboost's defaults, normal and 1) */
+        const carta_cfg_xgb_param *d = carta_xgboost_config_param(&m->xgboost, "aft_loss_distribution");
+        const carta_cfg_xgb_param *sc = carta_xgboost_config_param(&m->xgboost, "aft_loss_distribution_scale");
+        carta_error local;
+        carta_error_clear(&local);
+        f->aft = carta_survpred_aft_dist_parse(d && d->text ? d->text : "normal", &f->aft_dist, &local) == CARTA_OK;
+        f->aft_sigma = sc ? sc->num : 1.0;
+    }
     size_t n = carta_table_nrows(a->table);
     int rc = CARTA_OK;
     carta_outcome *y_all = NULL, *y = NULL;

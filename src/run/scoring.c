@@ -142,6 +142,11 @@ static double steps_at(const struct hazard_steps *h, double t)
 /* S_i(t) of analysis row i, or NaN when its split has no baseline for its stratum. */
 static double surv_of(const fitted_model *f, const carta_outcome *y, size_t i, double t)
 {
+    if (f->aft) {
+        /* an AFT booster's prediction is its predicted time exp(margin) */
+        double s_t = f->oof[i] > 0 ? carta_survpred_aft(f->aft_dist, f->aft_sigma, log(f->oof[i]), t) : (double)NAN;
+        return isfinite(s_t) ? s_t : (double)NAN;
+    }
     if (!f->bases || !f->splits || !f->oof_split[i]) return (double)NAN;
     size_t s = 0;
     while (s < f->splits->n && f->splits->s[s].label != f->oof_split[i]) s++;
@@ -594,7 +599,7 @@ int score_survival(const carta_config *c, const carta_outcome *y, fitted_model *
        equally spaced times from the first event time to the last horizon. */
     double h[3] = { et[ne / 4], et[ne / 2], et[(3 * ne) / 4] }, grid[N_GRID];
     for (int j = 0; j < N_GRID; j++) grid[j] = et[0] + (h[2] - et[0]) * ((double)j / (N_GRID - 1));
-    int have_surv = f->bases != NULL && !y->start && h[2] > et[0];
+    int have_surv = (f->bases != NULL || f->aft) && !y->start && h[2] > et[0];
     for (size_t i = 0, r = 0; have_surv && i < y->n; i++) {
         if (isnan(f->oof[i])) continue;
         for (size_t j = 0; j < cols && have_surv; j++) {

@@ -69,13 +69,16 @@ for model in ("cox_by_trial", "gbm_cox"):
     assert k in (5, 10) and all(len(ch[key]) == k for key in ("observed", "lower", "upper", "n")), (model, ch)
     assert all(lo <= ob <= up for lo, ob, up in zip(ch["lower"], ch["observed"], ch["upper"]))
 # AFT predictions are times (larger = better): their discrimination uses -prediction, so it is
-# on the same side of 1/2 as the Cox model's; no probabilities, so no Brier score.
+# on the same side of 1/2 as the Cox model's; their survival probabilities come from the AFT
+# distribution (no baseline), so they get Brier scores and the calibration at a horizon too.
 ms, cu = metrics(os_, "gbm_aft")
 cox_c = find(metrics(os_, "cox_by_trial")[0], "c_harrell", "overall")[0]["value"]
 aft_c = find(ms, "c_harrell", "overall")[0]["value"]
 assert cox_c > 0.55 and aft_c > 0.55, (cox_c, aft_c)
 assert find(ms, "c_uno", "overall")[0]["value"] > 0.55
-assert not find(ms, "brier", "") and (cu is None or "calibration_horizon" not in cu)
+bs = find(ms, "brier", "time=")
+assert len(bs) == 3 and all(0 < x["value"] < 1 and x["ci_method"] == "bootstrap" for x in bs), bs
+assert len(find(ms, "ibs", "time=")) == 1 and "calibration_horizon" in cu
 PYEOF
 cp ../runs/os/card.json "$work/os1.json"
 "$CARTA" run -q --force os.json || fail "rerun os"

@@ -10,6 +10,7 @@
 #include <carta/evaluate.h>
 #include <carta/numfmt.h>
 #include <carta/survmetrics.h>
+#include <carta/survpred.h>
 
 #include "../../src/run/internal.h"
 #include "check.h"
@@ -362,6 +363,57 @@ Test(metrics_scoring, survival_without_baseline)
     cr_expect(find_metric(&c.f, "brier", NULL) == NULL);
     cr_expect(find_metric(&c.f, "ibs", NULL) == NULL);
     cr_expect(c.f.curves_json == NULL);
+    oof_teardown(&c);
+}
+
+/* An xgboost survival:aft model (predictions are times exp(margin), no baseline): its survival
+   probabilities are S_i(t) = 1 - F((log t - margin_i) / sigma) (carta_survpred_aft, checked
+   against R in test_survpred), so the run's Brier scores at the horizons are the IPCW Brier
+   score (carta_brier_ipcw, checked against R in test_surv_metrics) of those probabilities, and
+   the IBS, O/E and the calibration at a horizon are there too. Logistic distribution, sigma 0.7. */
+Test(metrics_scoring, aft_booster_gets_survival_probabilities)
+{
+    oof_case c;
+    oof_setup(&c, 0, 1);
+    split_baseline_clear(&c.f.bases[0]);
+    carta_free(c.f.bases);
+    c.f.bases = NULL;
+    c.f.oof_is_time = 1;
+    c.f.aft = 1;
+    c.f.aft_dist = CARTA_SURVPRED_AFT_LOGISTIC;
+    c.f.aft_sigma = 0.7;
+    for (size_t i = 0; i < c.n; i++) c.f.oof[i] = exp(6.0 - c.lp[i]); /* a higher risk, a shorter time */
+    carta_error err;
+    carta_error_clear(&err);
+    cr_assert_eq(score_survival(&c.cfg, &c.y, &c.f, events_of(&c), &err), CARTA_OK, "%s", err.msg);
+    /* the horizons: the quartiles of the event times, as the scoring takes them */
+    double *et = malloc(c.n * sizeof *et);
+    size_t ne = 0;
+    for (size_t i = 0; i < c.n; i++) if (c.status[i]) et[ne++] = c.time[i];
+    for (size_t a = 1; a < ne; a++)
+        for (size_t b = a; b > 0 && et[b - 1] > et[b]; b--) { double v = et[b]; et[b] = et[b - 1]; et[b - 1] = v; }
+    double h[3] = { et[ne / 4], et[ne / 2], et[(3 * ne) / 4] };
+    double *sv = malloc(3 * c.n * sizeof *sv);
+    for (size_t j = 0; j < 3; j++)
+        for (size_t i = 0; i < c.n; i++)
+            sv[i + j * c.n] = carta_survpred_aft(CARTA_SURVPRED_AFT_LOGISTIC, 0.7, log(c.f.oof[i]), h[j]);
+    carta_censoring *g = NULL;
+    carta_metric bs[3];
+    cr_assert_eq(carta_censoring_fit(c.n, c.time, c.status, &g, &err), CARTA_OK);
+    cr_assert_eq(carta_brier_ipcw(g, c.n, c.time, c.status, sv, 3, h, CARTA_IPCW_R, bs, &err), CARTA_OK, "%s", err.msg);
+    for (size_t j = 0; j < 3; j++) {
+        char slice[64], num_[32];
+        snprintf(slice, sizeof slice, "time=%s", carta_numfmt(h[j], num_, sizeof num_));
+        const carta_card_metric *m = find_metric(&c.f, "brier", slice);
+        cr_assert(m != NULL, "brier %s missing", slice);
+        cr_expect(check_rel(m->value, bs[j].value, 1e-12, "Brier(%g)", h[j]));
+    }
+    cr_expect(find_metric(&c.f, "ibs", NULL) != NULL, "ibs missing");
+    cr_expect(find_metric(&c.f, "observed_expected", NULL) != NULL, "O/E missing");
+    cr_expect(c.f.curves_json && strstr(c.f.curves_json, "calibration_horizon"), "no calibration at a horizon");
+    carta_censoring_free(g);
+    free(sv);
+    free(et);
     oof_teardown(&c);
 }
 
