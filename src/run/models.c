@@ -419,8 +419,8 @@ static double discrimination(const carta_outcome *y, const double *pred, int is_
 
 /* The split's baseline hazard for survival probabilities: a Cox fit's own; Breslow's with the
    training rows' margins as offsets for an xgboost survival:cox booster, or with their linear
-   predictors for an elastic-net Cox model (unstratified only). Where none can be had (a
-   stratified elastic-net fit) the split gets none: only memory is an error. */
+   predictors for an elastic-net Cox model (per stratum for a stratified one). Where none can be
+   had the split gets none: only memory is an error. */
 static int keep_baseline(const one_fit *fit, const carta_matrix *xtr, const carta_outcome *ytr, split_baseline *out,
                          carta_error *err)
 {
@@ -434,7 +434,7 @@ static int keep_baseline(const one_fit *fit, const carta_matrix *xtr, const cart
         rc = carta_gbm_predict(fit->gbm, xtr, 1, margin, &local);
         if (!rc) rc = split_baseline_breslow(ytr, margin, 0, out, &local);
         carta_free(margin);
-    } else if (fit->glmnet && fit->glmnet->family == CARTA_GLMNET_COX && !(ytr->strata && ytr->n_strata > 1)) {
+    } else if (fit->glmnet && fit->glmnet->family == CARTA_GLMNET_COX) {
         double *lp = carta_malloc((xtr->n ? xtr->n : 1) * sizeof *lp);
         if (!lp) return carta_error_set(err, CARTA_ENOMEM, NULL, "no memory");
         carta_glmnet_predict(fit->glmnet, 0, xtr, lp); /* as predict_once: the chosen lambda */

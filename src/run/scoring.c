@@ -108,28 +108,47 @@ int split_baseline_breslow(const carta_outcome *ytr, const double *lp, int pred_
                            carta_error *err)
 {
     memset(out, 0, sizeof *out);
-    int *st = carta_malloc((ytr->n ? ytr->n : 1) * sizeof *st);
-    if (!st) return oom(err);
-    for (size_t i = 0; i < ytr->n; i++) st[i] = ytr->status[i] != 0;
-    carta_survpred_baseline *b = NULL;
-    int rc = carta_survpred_breslow(ytr->time, st, lp, ytr->n, CARTA_SURVPRED_BRESLOW, &b, err);
-    carta_free(st);
-    if (rc) return rc;
-    if (baseline_alloc(out, 1) || !(out->label[0] = carta_strdup("")) ||
-        !(out->base[0].time = carta_malloc((b->n ? b->n : 1) * sizeof(double))) ||
-        !(out->base[0].cumhaz = carta_malloc((b->n ? b->n : 1) * sizeof(double)))) {
-        carta_survpred_baseline_free(b);
-        split_baseline_clear(out);
-        return oom(err);
+    /* one baseline per stratum of the training rows (a stratified fit), else one for all */
+    size_t ns = ytr->strata && ytr->strata_labels && ytr->n_strata > 1 ? ytr->n_strata : 1, n = ytr->n;
+    double *tm = carta_malloc((n ? n : 1) * sizeof *tm), *eta = carta_malloc((n ? n : 1) * sizeof *eta);
+    int *st = carta_malloc((n ? n : 1) * sizeof *st);
+    int rc = CARTA_OK;
+    if (!tm || !eta || !st || baseline_alloc(out, ns)) {
+        rc = oom(err);
+        goto done;
     }
-    out->base[0].m = b->n;
-    memcpy(out->base[0].time, b->time, b->n * sizeof(double));
-    memcpy(out->base[0].cumhaz, b->cumhaz, b->n * sizeof(double));
-    carta_survpred_baseline_free(b);
+    for (size_t k = 0; k < ns && !rc; k++) {
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (ns > 1 && (size_t)ytr->strata[i] != k) continue;
+            tm[m] = ytr->time[i];
+            st[m] = ytr->status[i] != 0;
+            eta[m++] = lp[i];
+        }
+        carta_survpred_baseline *b = NULL;
+        if ((rc = carta_survpred_breslow(tm, st, eta, m, CARTA_SURVPRED_BRESLOW, &b, err))) break;
+        struct hazard_steps *h = &out->base[k];
+        if (!(out->label[k] = carta_strdup(ns > 1 ? ytr->strata_labels[k] : "")) ||
+            !(h->time = carta_malloc((b->n ? b->n : 1) * sizeof(double))) ||
+            !(h->cumhaz = carta_malloc((b->n ? b->n : 1) * sizeof(double)))) {
+            carta_survpred_baseline_free(b);
+            rc = oom(err);
+            break;
+        }
+        h->m = b->n;
+        memcpy(h->time, b->time, b->n * sizeof(double));
+        memcpy(h->cumhaz, b->cumhaz, b->n * sizeof(double));
+        carta_survpred_baseline_free(b);
+    }
     /* The out-of-fold prediction of a survival:cox booster is the hazard ratio exp(margin); that of
        an elastic-net Cox model its linear predictor. */
     out->exp_pred = pred_is_lp;
-    return CARTA_OK;
+done:
+    carta_free(tm);
+    carta_free(eta);
+    carta_free(st);
+    if (rc) split_baseline_clear(out);
+    return rc;
 }
 
 /* H(t) of a step function: the last step at or before t, 0 before the first. */

@@ -417,6 +417,46 @@ Test(metrics_scoring, aft_booster_gets_survival_probabilities)
     oof_teardown(&c);
 }
 
+/* A stratified elastic-net Cox model's split baseline: Breslow's estimator per stratum of the
+   training rows, with their linear predictors as offsets, against R (lung, strata by sex:
+   tests/reference/gbm_baseline/lung_strata.json), each stratum under its outcome label. */
+Test(metrics_scoring, stratified_breslow_baseline_matches_r)
+{
+    cJSON *ref = ref_load("tests/reference/gbm_baseline/lung_strata.json");
+    size_t n, k;
+    double *t = ref_doubles(ref, "time", &n), *lp = ref_doubles(ref, "lp", &k), *st = ref_doubles(ref, "status", &k);
+    double *sg = ref_doubles(ref, "stratum", &k);
+    int *status = malloc(n * sizeof *status), *strata = malloc(n * sizeof *strata);
+    for (size_t i = 0; i < n; i++) {
+        status[i] = (int)st[i];
+        strata[i] = (int)sg[i];
+    }
+    char l1[] = "sex=1", l2[] = "sex=2", *labels[2] = { l1, l2 };
+    carta_outcome y = { .type = CARTA_OUTCOME_SURVIVAL, .n = n, .time = t, .status = status, .strata = strata,
+                        .strata_labels = labels, .n_strata = 2 };
+    split_baseline b;
+    carta_error err;
+    carta_error_clear(&err);
+    cr_assert_eq(split_baseline_breslow(&y, lp, 1, &b, &err), CARTA_OK, "%s", err.msg);
+    cr_assert_eq(b.n, 2);
+    cr_expect_eq(b.exp_pred, 1);
+    const cJSON *rs = cJSON_GetObjectItem(ref, "strata");
+    for (size_t s = 0; s < 2; s++) {
+        const cJSON *r = cJSON_GetArrayItem(rs, (int)s);
+        size_t m;
+        double *rt = ref_doubles(r, "time", &m), *rh = ref_doubles(r, "cumhaz", &m);
+        cr_expect_str_eq(b.label[s], cJSON_GetObjectItem(r, "label")->valuestring);
+        cr_assert_eq(b.base[s].m, m, "stratum %zu: %zu times, R %zu", s, b.base[s].m, m);
+        cr_expect_eq(check_vec(b.base[s].time, rt, m, 0, "times"), 0);
+        cr_expect_eq(check_vec(b.base[s].cumhaz, rh, m, ref_tol(ref, "cumhaz"), "cumulative hazard"), 0);
+        free(rt);
+        free(rh);
+    }
+    split_baseline_clear(&b);
+    free(t), free(lp), free(st), free(sg), free(status), free(strata);
+    cJSON_Delete(ref);
+}
+
 /* ---- Cox baseline: S_i(t) from the split baseline equals the Cox module's predicted curve ---- */
 
 Test(metrics_scoring, cox_baseline_gives_survfit_curves)

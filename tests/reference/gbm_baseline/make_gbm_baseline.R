@@ -1,6 +1,7 @@
 # Writes the reference cases for the baseline cumulative hazard carta saves beside an xgboost
 # survival:cox model, and for the survival function of an xgboost survival:aft model
-# (tests/unit/test_survpred.c).
+# (tests/unit/test_survpred.c); and Breslow's baseline per stratum for a stratified elastic-net
+# Cox model's split baselines in runs (tests/unit/test_metrics_scoring.c).
 # Run from this folder: Rscript make_gbm_baseline.R   (or `make references` from the repository root).
 #
 # Baseline: the boosted model's margins m_i enter R as a fixed offset with no covariates,
@@ -48,6 +49,27 @@ ecog <- ifelse(is.na(lung2$ph.ecog), 1, lung2$ph.ecog)
 baseline_case("lung_margins", "survival::lung, status 2 = event; m = 0.03 (age - 62) - 0.5 (sex - 1) + 0.4 ecog",
               time = lung2$time, status = as.integer(lung2$status == 2),
               m = 0.03 * (lung2$age - 62) - 0.5 * (lung2$sex - 1) + 0.4 * ecog)
+
+# 2b. Per stratum: the same lung margins, strata by sex, Breslow's ties, as carta's run takes
+#     the baseline of a stratified elastic-net Cox model from its training rows' linear
+#     predictors. With only an offset there is nothing the strata share, so the baseline of
+#     coxph(Surv(time, status) ~ offset(m) + strata(sex)) in stratum k is that of the fit on
+#     stratum k's rows (survfit.coxph 3.5-3 stops on newdata for an offset-only stratified fit).
+{
+  df <- data.frame(time = lung2$time, status = as.integer(lung2$status == 2),
+                   m = 0.03 * (lung2$age - 62) - 0.5 * (lung2$sex - 1) + 0.4 * ecog, sex = lung2$sex)
+  strata <- lapply(1:2, function(k) {
+    fit <- coxph(Surv(time, status) ~ offset(m), data = df[df$sex == k, ], ties = "breslow")
+    sf <- survfit(fit, newdata = data.frame(m = 0))
+    list(label = paste0("sex=", k), time = num(sf$time), n_risk = num(sf$n.risk),
+         n_event = num(sf$n.event), cumhaz = num(sf$cumhaz))
+  })
+  out <- list(case = "lung_strata", note = "survival::lung; m as lung_margins; strata by sex, labels sex=1, sex=2",
+              survival = as.character(packageVersion("survival")), n = nrow(df), time = num(df$time),
+              status = df$status, lp = num(df$m), stratum = as.integer(df$sex - 1),
+              strata = strata, tol = tol, tol_reason = tol_reason)
+  writeLines(toJSON(out, auto_unbox = TRUE, digits = NA, na = "null", pretty = FALSE), "lung_strata.json")
+}
 
 # 3. AFT survival: each distribution at several margins, scales and times, z from -6 to 4.
 aft <- list()
