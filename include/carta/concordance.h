@@ -20,8 +20,11 @@ typedef struct carta_concordance_result {
    borrowed (n values each); n is at most UINT32_MAX (the sort carries 32-bit row numbers: a
    larger n fails with CARTA_ENOMEM). The results do not depend on the order of the rows beyond
    the rounding of the final sums, and are the same to the bit from run to run. Errors:
-   CARTA_ENOMEM; CARTA_ENUMERIC when there is no comparable pair (c and se are then NaN and
-   CARTA_OK is returned instead: no pair is not an error). */
+   CARTA_EDATA naming the first bad row and its array: a time that is not finite, a start not
+   finite or not before its time, a status other than 0 and 1, a NaN score (infinite scores are
+   ranked), a weight that is not positive and finite, a negative stratum or cluster (R drops rows
+   with NA; carta asks the caller to); CARTA_ENOMEM. No comparable pair is not an error: c and se
+   are then NaN and CARTA_OK is returned. */
 int carta_concordance(size_t n, const double *time, const double *start, const int *status,
                       const double *score, const double *weight, const int *strata,
                       const int *cluster, int reverse, carta_concordance_result *out,

@@ -179,13 +179,6 @@ static void radix_sort(elem **a, elem **b, size_t n, size_t *count)
     }
 }
 
-/* whether a key cox_key_double(v, 0) comes from a NaN v */
-static int key_is_nan(uint64_t k)
-{
-    uint64_t u = (k >> 63) ? k ^ (1ULL << 63) : ~k;
-    return (u & 0x7FF0000000000000ULL) == 0x7FF0000000000000ULL && (u & 0x000FFFFFFFFFFFFFULL) != 0;
-}
-
 /* Sorts the rows by (stratum, score, row) and gives each its rank (tied scores share one);
    then re-sorts that order stably by (stratum, time desc, censored before events), so the score
    (sorted once) stays the order within those ties, as a sort of its own would leave it. */
@@ -207,8 +200,8 @@ static void sweep_order(elem **a, elem **b, size_t n, size_t *count, const doubl
         else if (strata) {
             if (e[p].key != e[p - 1].key) r = 1;
             else if (score[e[p].idx] != score[e[p - 1].idx]) r++;
-        } else if (e[p].key != e[p - 1].key || key_is_nan(e[p].key)) {
-            r++; /* the key is the score's: equal keys are equal scores, NaN aside */
+        } else if (e[p].key != e[p - 1].key) {
+            r++; /* the key is the score's: equal keys are equal scores (no NaN: checked) */
         }
         e[p].rank = (uint32_t)r;
     }
@@ -234,6 +227,28 @@ static void sweep_order(elem **a, elem **b, size_t n, size_t *count, const doubl
     }
 }
 
+/* The inputs' contract (concordance.h), row by row: a bad value would corrupt the sorts or index
+   out of bounds (a negative cluster id), so it is an error naming the row. */
+static int check_inputs(size_t n, const double *time, const double *start, const int *status,
+                        const double *score, const double *weight, const int *strata,
+                        const int *cluster, carta_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        carta_where at = { .row = (long)i + 1 };
+        const char *what = NULL;
+        if (!isfinite(time[i])) at.field = "time", what = "time is not a finite number";
+        else if (start && !(isfinite(start[i]) && start[i] < time[i]))
+            at.field = "start", what = "start is not a finite number before the time";
+        else if (status[i] != 0 && status[i] != 1) at.field = "status", what = "status is not 0 or 1";
+        else if (isnan(score[i])) at.field = "score", what = "score is NaN";
+        else if (weight && !(isfinite(weight[i]) && weight[i] > 0)) at.field = "weight", what = "weight is not a positive number";
+        else if (strata && strata[i] < 0) at.field = "strata", what = "stratum is negative";
+        else if (cluster && cluster[i] < 0) at.field = "cluster", what = "cluster is negative";
+        if (what) return carta_error_set(err, CARTA_EDATA, &at, "concordance: %s", what);
+    }
+    return CARTA_OK;
+}
+
 int carta_concordance(size_t n, const double *time, const double *start, const int *status,
                       const double *score, const double *weight, const int *strata,
                       const int *cluster, int reverse, carta_concordance_result *out,
@@ -251,6 +266,7 @@ int carta_concordance(size_t n, const double *time, const double *start, const i
     out->c = out->se = NAN;
     memset(out->counts, 0, sizeof out->counts);
     if (n == 0) return CARTA_OK;
+    if ((rc = check_inputs(n, time, start, status, score, weight, strata, cluster, err)) != CARTA_OK) return rc;
     if (n > UINT32_MAX)
         return carta_error_set(err, CARTA_ENOMEM, NULL, "concordance: %zu rows: at most %u are supported", n, (unsigned)UINT32_MAX);
     ea = carta_malloc(n * sizeof *ea);

@@ -263,3 +263,43 @@ Test(cox_concordance, out_of_memory_at_every_allocation)
     cr_assert_gt(failed, 5);
     cr_assert_gt(ok, 0);
 }
+
+/* Bad input is an error naming the row and the array (a negative cluster id would index out of
+   bounds; a NaN score or time would corrupt the sorts), and the first bad row is the one named. */
+Test(cox_concordance, bad_input_names_the_row)
+{
+    double t[4] = { 1, 2, 3, 4 }, st[4] = { 0, 0, 0, 0 }, sc[4] = { 0.1, 0.2, 0.3, 0.4 }, w[4] = { 1, 1, 1, 1 };
+    int ev[4] = { 1, 0, 1, 1 }, s[4] = { 0, 0, 1, 1 }, cl[4] = { 0, 1, 2, 3 };
+    struct { const char *field; int row; } cases[] = {
+        { "time", 2 }, { "start", 3 }, { "status", 4 }, { "score", 1 }, { "weight", 2 }, { "strata", 3 }, { "cluster", 4 },
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        double t2[4], st2[4], sc2[4], w2[4];
+        int ev2[4], s2[4], cl2[4];
+        memcpy(t2, t, sizeof t); memcpy(st2, st, sizeof st); memcpy(sc2, sc, sizeof sc); memcpy(w2, w, sizeof w);
+        memcpy(ev2, ev, sizeof ev); memcpy(s2, s, sizeof s); memcpy(cl2, cl, sizeof cl);
+        int r = cases[k].row - 1;
+        switch (k) {
+        case 0: t2[r] = NAN; break;
+        case 1: st2[r] = t2[r]; break;
+        case 2: ev2[r] = 2; break;
+        case 3: sc2[r] = NAN; break;
+        case 4: w2[r] = 0; break;
+        case 5: s2[r] = -1; break;
+        default: cl2[r] = -1; break;
+        }
+        carta_concordance_result res;
+        carta_error err;
+        carta_error_clear(&err);
+        int rc = carta_concordance(4, t2, st2, ev2, sc2, w2, s2, cl2, 1, &res, &err);
+        cr_expect_eq(rc, CARTA_EDATA, "%s: rc %d", cases[k].field, rc);
+        cr_expect_eq(err.row, cases[k].row, "%s: row %ld", cases[k].field, err.row);
+        cr_expect_str_eq(err.field, cases[k].field);
+    }
+    /* infinite scores are ranked, not refused */
+    double sc3[4] = { -INFINITY, 0.2, 0.3, INFINITY };
+    carta_concordance_result res;
+    carta_error err;
+    carta_error_clear(&err);
+    cr_expect_eq(carta_concordance(4, t, NULL, ev, sc3, NULL, NULL, NULL, 1, &res, &err), CARTA_OK, "%s", err.msg);
+}
