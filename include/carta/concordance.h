@@ -18,7 +18,7 @@ typedef struct carta_concordance_result {
    cluster may be NULL (no delayed entry, unit weights, one stratum, each row its own cluster);
    the cluster ids (>= 0) group the jackknife terms as R's cluster argument does. All arrays are
    borrowed (n values each); n is at most UINT32_MAX (the sort carries 32-bit row numbers: a
-   larger n fails with CARTA_ENOMEM). The results do not depend on the order of the rows beyond
+   larger n fails with CARTA_EDATA before any array is read). The results do not depend on the order of the rows beyond
    the rounding of the final sums, and are the same to the bit from run to run. Errors:
    CARTA_EDATA naming the first bad row and its array: a time that is not finite, a start not
    finite or not before its time, a status other than 0 and 1, a NaN score (infinite scores are

@@ -266,9 +266,9 @@ int carta_concordance(size_t n, const double *time, const double *start, const i
     out->c = out->se = NAN;
     memset(out->counts, 0, sizeof out->counts);
     if (n == 0) return CARTA_OK;
-    if ((rc = check_inputs(n, time, start, status, score, weight, strata, cluster, err)) != CARTA_OK) return rc;
     if (n > UINT32_MAX)
-        return carta_error_set(err, CARTA_ENOMEM, NULL, "concordance: %zu rows: at most %u are supported", n, (unsigned)UINT32_MAX);
+        return carta_error_set(err, CARTA_EDATA, NULL, "concordance: %zu rows: at most %u are supported", n, (unsigned)UINT32_MAX);
+    if ((rc = check_inputs(n, time, start, status, score, weight, strata, cluster, err)) != CARTA_OK) return rc;
     ea = carta_malloc(n * sizeof *ea);
     eb = carta_malloc(n * sizeof *eb);
     hist = carta_malloc(RADIX_PASSES * RADIX_N * sizeof *hist);

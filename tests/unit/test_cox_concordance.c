@@ -8,6 +8,7 @@
 
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,6 +296,15 @@ Test(cox_concordance, bad_input_names_the_row)
         cr_expect_eq(rc, CARTA_EDATA, "%s: rc %d", cases[k].field, rc);
         cr_expect_eq(err.row, cases[k].row, "%s: row %ld", cases[k].field, err.row);
         cr_expect_str_eq(err.field, cases[k].field);
+    }
+    /* more rows than the 32-bit row numbers of the sort can hold: refused before any array is
+       read (the arrays here are far shorter than n) */
+    {
+        carta_concordance_result res;
+        carta_error err;
+        carta_error_clear(&err);
+        cr_expect_eq(carta_concordance((size_t)UINT32_MAX + 1, t, NULL, ev, sc, NULL, NULL, NULL, 1, &res, &err), CARTA_EDATA);
+        cr_expect(strstr(err.msg, "at most") != NULL, "%s", err.msg);
     }
     /* infinite scores are ranked, not refused */
     double sc3[4] = { -INFINITY, 0.2, 0.3, INFINITY };
