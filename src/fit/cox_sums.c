@@ -679,13 +679,46 @@ static double group_hazard(cox_work *w, size_t k, double s0, double e0)
 }
 
 
+/* A half of the rows for the row-wise parts of the scalar sums (scalar_job_run in input order,
+   sorted_job_run in the design's time order). */
 typedef struct scalar_job {
     cox_work *w;
-    size_t a, b;  /* rows */
+    size_t a, b;  /* rows (input order) or positions (sorted path) */
     int phase;    /* 0: block maxima of eta; 1: r and the events' part of log L; 2: c */
     double *mx;   /* phase 0: nblk maxima of these rows */
     double ll;    /* phase 1 */
 } scalar_job;
+
+/* Phases 0 and 1 of run on the two halves of the rows (two threads): the block maxima of eta
+   into w->shift, then r; returns the events' part of log L (the halves added in a fixed order).
+   ja and jb are left set up for phase 2 (scalar_c). */
+static double scalar_r(cox_work *w, void *(*run)(void *), scalar_job *ja, scalar_job *jb)
+{
+    size_t n = w->n, nb = w->nblk, mid = n / 2;
+    double *mxa = w->shift + (nb + 1), *mxb = mxa + (nb + 1);
+    *ja = (scalar_job){ w, 0, mid, 0, mxa, 0 };
+    *jb = (scalar_job){ w, mid, n, 0, mxb, 0 };
+    both(w, run, ja, run, jb);
+    for (size_t b = 0; b < nb; b++) w->shift[b] = mxa[b] > mxb[b] ? mxa[b] : mxb[b];
+    ja->phase = jb->phase = 1;
+    both(w, run, ja, run, jb);
+    return ja->ll + jb->ll;
+}
+
+/* Phase 2 of run (c), once the groups' hazards are cumulated. */
+static void scalar_c(cox_work *w, void *(*run)(void *), scalar_job *ja, scalar_job *jb)
+{
+    ja->phase = jb->phase = 2;
+    both(w, run, ja, run, jb);
+}
+
+/* H at each event time of block b: the increments g_k (in g_h) cumulated from the earliest
+   time, the last group in block order. */
+static void cumulate_hazard(cox_work *w, size_t b)
+{
+    double h = 0;
+    for (size_t k = w->bgrp[b + 1]; k-- > w->bgrp[b];) { h += w->g_h[k]; w->g_h[k] = h; }
+}
 
 static void *scalar_job_run(void *arg)
 {
@@ -727,15 +760,10 @@ static void *scalar_job_run(void *arg)
    order: the same numbers with one thread or two). */
 static double scalar_sequential(cox_work *w)
 {
-    size_t n = w->n, ng = w->ngrp, nb = w->nblk, mid = n / 2;
-    double ll = 0, *b0 = w->b0, *be0 = w->b0 + ng;
-    double *mxa = w->shift + (nb + 1), *mxb = mxa + (nb + 1);
-    scalar_job ja = { w, 0, mid, 0, mxa, 0 }, jb = { w, mid, n, 0, mxb, 0 };
-    both(w, scalar_job_run, &ja, scalar_job_run, &jb);
-    for (size_t b = 0; b < nb; b++) w->shift[b] = mxa[b] > mxb[b] ? mxa[b] : mxb[b];
-    ja.phase = jb.phase = 1;
-    both(w, scalar_job_run, &ja, scalar_job_run, &jb);
-    ll = ja.ll + jb.ll;
+    size_t n = w->n, ng = w->ngrp, nb = w->nblk;
+    double *b0 = w->b0, *be0 = w->b0 + ng;
+    scalar_job ja, jb;
+    double ll = scalar_r(w, scalar_job_run, &ja, &jb);
     memset(b0, 0, 2 * ng * sizeof *b0);
     for (size_t i = 0; i < n; i++) {
         size_t k = w->kstop[i];
@@ -745,15 +773,14 @@ static double scalar_sequential(cox_work *w)
         if (w->status[i] == 1) be0[k] += ri;
     }
     for (size_t b = 0; b < nb; b++) {
-        double s0 = 0, h = 0;
+        double s0 = 0;
         for (size_t k = w->bgrp[b]; k < w->bgrp[b + 1]; k++) {
             s0 += b0[k];
             ll += group_hazard(w, k, s0, be0[k]);
         }
-        for (size_t k = w->bgrp[b + 1]; k-- > w->bgrp[b];) { h += w->g_h[k]; w->g_h[k] = h; }
+        cumulate_hazard(w, b);
     }
-    ja.phase = jb.phase = 2;
-    both(w, scalar_job_run, &ja, scalar_job_run, &jb);
+    scalar_c(w, scalar_job_run, &ja, &jb);
     return ll;
 }
 
@@ -770,19 +797,11 @@ static size_t group_ending_after(const cox_work *w, size_t pos)
     return lo;
 }
 
-typedef struct sorted_job {
-    cox_work *w;
-    size_t a, b;  /* positions */
-    int phase;    /* 0: block maxima of eta; 1: r and the events' part of log L; 2: c */
-    double *mx;   /* phase 0: nblk maxima */
-    double ll;    /* phase 1 */
-} sorted_job;
-
 /* The row-wise parts of the scalar sums on the sorted path, positions a..b (every per-row array
    is in the design's row order there: eta, r, c and w_s, dw_s). */
 static void *sorted_job_run(void *arg)
 {
-    sorted_job *j = arg;
+    scalar_job *j = arg;
     cox_work *w = j->w;
     size_t blk = 0, k = 0;
     while (blk + 1 < w->nblk && w->bbeg[blk + 1] <= j->a) blk++;
@@ -816,16 +835,10 @@ static void *sorted_job_run(void *arg)
    positions of each stratum, which are in descending time. */
 static double scalar_sorted(cox_work *w)
 {
-    size_t n = w->n, nb = w->nblk, mid = n / 2;
-    double ll = 0, *mxa = w->shift + (nb + 1), *mxb = mxa + (nb + 1);
-    sorted_job ja = { w, 0, mid, 0, mxa, 0 }, jb = { w, mid, n, 0, mxb, 0 };
-    both(w, sorted_job_run, &ja, sorted_job_run, &jb);
-    for (size_t b = 0; b < nb; b++) w->shift[b] = mxa[b] > mxb[b] ? mxa[b] : mxb[b];
-    ja.phase = jb.phase = 1;
-    both(w, sorted_job_run, &ja, sorted_job_run, &jb);
-    ll = ja.ll + jb.ll;
-    for (size_t b = 0; b < nb; b++) {
-        double s0 = 0, h = 0;
+    scalar_job ja, jb;
+    double ll = scalar_r(w, sorted_job_run, &ja, &jb);
+    for (size_t b = 0; b < w->nblk; b++) {
+        double s0 = 0;
         size_t i = w->bbeg[b];
         for (size_t k = w->bgrp[b]; k < w->bgrp[b + 1]; k++) {
             double e0 = 0;
@@ -836,10 +849,9 @@ static double scalar_sorted(cox_work *w)
             }
             ll += group_hazard(w, k, s0, e0);
         }
-        for (size_t k = w->bgrp[b + 1]; k-- > w->bgrp[b];) { h += w->g_h[k]; w->g_h[k] = h; }
+        cumulate_hazard(w, b);
     }
-    ja.phase = jb.phase = 2;
-    both(w, sorted_job_run, &ja, sorted_job_run, &jb);
+    scalar_c(w, sorted_job_run, &ja, &jb);
     return ll;
 }
 
@@ -1066,9 +1078,7 @@ int cox_eval(cox_work *w, const double *beta, double *loglik, double *u, double 
             }
             ll += group_hazard(w, k, s0, e0); /* g_k in g_h for now; cumulated below */
         }
-        /* H at each event time: cumulate from the earliest (last in block order). */
-        double h = 0;
-        for (size_t k = w->bgrp[b + 1]; k-- > w->bgrp[b];) { h += w->g_h[k]; w->g_h[k] = h; }
+        cumulate_hazard(w, b);
 
         /* c_j = H(stop_j) - H(start_j) - [event] q_k */
         size_t k = w->bgrp[b], kend = w->bgrp[b + 1];
