@@ -335,6 +335,20 @@ static void synth_untied(synth *s, size_t n)
     free(t);
 }
 
+/* synth_untied's data as a fit takes it: a writable copy of the design (returned; free it) in
+   *m, and time, status, weights and (when strata) the two strata in *d. */
+static double *untied_case(synth *s, size_t n, int strata, carta_surv_data *d, carta_matrix *m)
+{
+    synth_untied(s, n);
+    double *xm = malloc(3 * s->n * sizeof *xm);
+    cr_assert(xm != NULL);
+    memcpy(xm, s->x, 3 * s->n * sizeof *xm);
+    *d = (carta_surv_data){ .n = s->n, .time = s->time, .status = s->status, .weight = s->w,
+                            .strata = strata ? s->strata : NULL, .n_strata = strata ? 2 : 0 };
+    *m = (carta_matrix){ .n = s->n, .p = 3, .data = xm, .names = (const char *const *)s->names };
+    return xm;
+}
+
 /* The sorted path (design reordered in place, cox_reorder.c) gives the sums of the bucket and
    gather paths, with and without strata (its second half then starts inside a stratum, or not),
    the same to the bit on one thread or two, and puts the design back bit for bit. */
@@ -343,13 +357,10 @@ Test(cox, sorted_path_agrees_with_the_other_paths)
     for (int ties = 0; ties < 2; ties++)
         for (int strata = 0; strata < 2; strata++) {
             synth s;
-            synth_untied(&s, 4000);
+            carta_surv_data d;
+            carta_matrix m;
+            double *xm = untied_case(&s, 4000, strata, &d, &m);
             size_t n = s.n;
-            double *xm = malloc(3 * n * sizeof *xm);
-            memcpy(xm, s.x, 3 * n * sizeof *xm);
-            carta_surv_data d = { .n = n, .time = s.time, .status = s.status, .weight = s.w,
-                                  .strata = strata ? s.strata : NULL, .n_strata = strata ? 2 : 0 };
-            carta_matrix m = { .n = n, .p = 3, .data = xm, .names = (const char *const *)s.names };
             carta_cox_spec spec;
             carta_error err;
             cox_work *w = NULL, *g = NULL;
@@ -405,13 +416,10 @@ Test(cox, sorted_path_agrees_with_the_other_paths)
 Test(cox, reorder_fit_matches_the_fit_and_puts_the_design_back)
 {
     synth s;
-    synth_untied(&s, 3000);
+    carta_surv_data d;
+    carta_matrix m;
+    double *xm = untied_case(&s, 3000, 1, &d, &m);
     size_t n = s.n;
-    double *xm = malloc(3 * n * sizeof *xm);
-    memcpy(xm, s.x, 3 * n * sizeof *xm);
-    carta_surv_data d = { .n = n, .time = s.time, .status = s.status, .weight = s.w,
-                          .strata = s.strata, .n_strata = 2 };
-    carta_matrix m = { .n = n, .p = 3, .data = xm, .names = (const char *const *)s.names };
     carta_matrix nd = { .n = 2, .p = 3, .data = s.x, .names = NULL };
     carta_cox_spec spec;
     carta_error err;
@@ -879,11 +887,9 @@ Test(cox, allocation_failures_are_clean)
     synth_free(&s);
 
     /* the sorted path (a reordered design): every failure leaves the design as it was */
-    synth_untied(&s, 2000);
-    double *xm = malloc(3 * s.n * sizeof *xm);
-    memcpy(xm, s.x, 3 * s.n * sizeof *xm);
-    carta_surv_data du = { .n = s.n, .time = s.time, .status = s.status, .weight = s.w };
-    carta_matrix mu = { .n = s.n, .p = 3, .data = xm, .names = (const char *const *)s.names };
+    carta_surv_data du;
+    carta_matrix mu;
+    double *xm = untied_case(&s, 2000, 0, &du, &mu);
     carta_cox_spec_default(&spec);
     spec.residuals = 31u;
     ok = 0;
