@@ -372,7 +372,6 @@ Test(config, each_error_class_names_its_pointer)
     expect_error("\"seed\": 1", "\"seed\": \"1\"", CARTA_ECONFIG, "/seed", "expected an integer, got a string");
     expect_error("\"seed\": 1", "\"seed\": 1.5", CARTA_ECONFIG, "/seed", "expected an integer");
     expect_error("\"seed\": 1", "\"seed\": -1", CARTA_ECONFIG, "/seed", "out of range");
-    /* an offset names a column: a string; and none with an elastic-net penalty */
     /* exact ties: what R's exact method does not give either is refused at its key */
     expect_error("\"ties\": \"efron\"", "\"ties\": \"exact\", \"robust\": true", CARTA_ECONFIG,
                  "/models/1/robust", "no robust variance");
@@ -382,6 +381,7 @@ Test(config, each_error_class_names_its_pointer)
                  "/models/1/weights", "no case weights");
     expect_error("\"ties\": \"efron\"", "\"ties\": \"exact\", \"residuals\": [\"martingale\", \"score\"]",
                  CARTA_ECONFIG, "/models/1/residuals", "martingale and deviance residuals only");
+    /* an offset names a column: a string */
     expect_error("\"ties\": \"efron\"", "\"ties\": \"efron\", \"offset\": 3", CARTA_ECONFIG,
                  "/models/1/offset", "expected a string");
     expect_error("\"by\": [\"sex\"]", "\"by\": \"sex\"", CARTA_ECONFIG, "/models/0/by", "expected an array");
