@@ -724,6 +724,10 @@ static int read_logistic(cfg_reader *r, const cJSON *v, carta_logistic_config *k
         return cfg_fail_key(r, "lambda", "Firth's penalty and an elastic-net penalty cannot be combined");
     if ((rc = cfg_get_str(r, v, "weights", CFG_NULL, &k->weights))) return rc;
     if ((rc = cfg_get_str(r, v, "offset", CFG_NULL, &k->offset))) return rc;
+    /* the elastic-net fit (glmnet's) takes no offset: refused, not silently left out */
+    if (k->offset && (!isnan(k->lambda) || k->lambda_rule != CARTA_CFG_LAMBDA_FIXED))
+        return cfg_fail_key(r, "offset", "not available with an elastic-net penalty (\"lambda\"): "
+                            "fit the unpenalized model, or leave the offset out");
     if ((rc = cfg_get_num(r, v, "eps", 0, &R_TOL, &k->eps))) return rc;
     if ((rc = cfg_get_long(r, v, "max_iter", 0, 1, 1000, &k->max_iter))) return rc;
     if ((rc = cfg_get_long(r, v, "max_halving", 0, 0, 1000, &k->max_halving))) return rc;

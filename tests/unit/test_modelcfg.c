@@ -171,6 +171,13 @@ Test(modelcfg, penalty_errors_name_the_pointer)
                        "Breslow");
     expect_model_error("{ \"name\": \"c\", \"type\": \"cox\", \"lambda\": 0.1, \"cluster\": \"ID\" }", "/models/1/cluster",
                        "not available with an elastic-net penalty");
+    /* an offset is not applied by the elastic-net fits: refused for both models */
+    expect_model_error("{ \"name\": \"c\", \"type\": \"cox\", \"lambda\": 0.1, \"offset\": \"OFF\" }",
+                       "/models/1/offset", "not available with an elastic-net penalty");
+    expect_error_text("{ \"name\": \"t\", \"data\": { \"tables\": { \"d\": { \"path\": \"d.csv\" } } },"
+                      "  \"outcome\": { \"type\": \"binary\", \"event\": \"E == 1\" }, \"features\": [ { \"name\": \"x1\" } ],"
+                      "  \"models\": [ { \"name\": \"l\", \"type\": \"logistic\", \"lambda\": \"cv_1se\", \"offset\": \"OFF\" } ] }",
+                      "/models/0/offset", "not available with an elastic-net penalty");
     expect_model_error("{ \"name\": \"c\", \"type\": \"cox\", \"lambda\": 0.1, \"residuals\": [\"martingale\"] }",
                        "/models/1/residuals", "not available");
     expect_model_error("{ \"name\": \"c\", \"type\": \"cox\", \"lambda_cv\": { \"folds\": 5 } }", "/models/1/lambda_cv",
