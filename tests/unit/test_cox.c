@@ -839,6 +839,31 @@ Test(cox, threads_one_keeps_a_large_fit_on_one_thread)
     synth_free(&s);
 }
 
+/* Fails allocation 1, 2, ... of one fit in turn (up to the first that succeeds): each failure
+   must be CARTA_ENOMEM with no result; with a writable design xm (carta_cox_fit_reorder), the
+   design must equal x0 after every attempt. Returns whether a fit succeeded. */
+static int each_allocation_fails_cleanly(const carta_cox_spec *spec, const carta_surv_data *d,
+                                         const carta_matrix *m, double *xm, const double *x0,
+                                         const char *what)
+{
+    for (long k = 1; k < 400; k++) {
+        carta_cox_result *r = NULL;
+        carta_error err;
+        carta_error_clear(&err);
+        carta_alloc_fail_at(k);
+        int rc = xm ? carta_cox_fit_reorder(spec, d, m, xm, &r, &err) : carta_cox_fit(spec, d, m, &r, &err);
+        carta_alloc_fail_at(0);
+        if (xm) cr_expect(memcmp(xm, x0, m->n * m->p * sizeof *xm) == 0, "%s k=%ld: the design was left reordered", what, k);
+        if (rc == CARTA_OK) {
+            carta_cox_result_free(r);
+            return 1;
+        }
+        cr_expect_eq(rc, CARTA_ENOMEM, "%s k=%ld: %s", what, k, err.msg);
+        cr_expect_null(r);
+    }
+    return 0;
+}
+
 /* Every allocation failure ends in CARTA_ENOMEM with no result and (under SANITIZE=1) no leak. */
 Test(cox, allocation_failures_are_clean)
 {
@@ -854,36 +879,12 @@ Test(cox, allocation_failures_are_clean)
     spec.robust = 1;
     spec.newdata = &nd;
     nd.n = 1;
-    int ok = 0;
-    for (long k = 1; k < 400 && !ok; k++) {
-        carta_cox_result *r = NULL;
-        carta_error err;
-        carta_error_clear(&err);
-        carta_alloc_fail_at(k);
-        int rc = carta_cox_fit(&spec, &d, &m, &r, &err);
-        carta_alloc_fail_at(0);
-        if (rc == CARTA_OK) { ok = 1; carta_cox_result_free(r); break; }
-        cr_expect_eq(rc, CARTA_ENOMEM, "k=%ld: %s", k, err.msg);
-        cr_expect_null(r);
-    }
-    cr_expect(ok, "the fit never succeeded");
+    cr_expect(each_allocation_fails_cleanly(&spec, &d, &m, NULL, NULL, "fit"), "the fit never succeeded");
     /* the same for exact ties (right-censored, unweighted) */
     carta_surv_data de = { .n = s.n, .time = s.time, .status = s.status, .strata = s.strata, .n_strata = 2 };
     carta_cox_spec_default(&spec);
     spec.ties = CARTA_COX_TIES_EXACT;
-    ok = 0;
-    for (long k = 1; k < 400 && !ok; k++) {
-        carta_cox_result *r = NULL;
-        carta_error err;
-        carta_error_clear(&err);
-        carta_alloc_fail_at(k);
-        int rc = carta_cox_fit(&spec, &de, &m, &r, &err);
-        carta_alloc_fail_at(0);
-        if (rc == CARTA_OK) { ok = 1; carta_cox_result_free(r); break; }
-        cr_expect_eq(rc, CARTA_ENOMEM, "exact k=%ld: %s", k, err.msg);
-        cr_expect_null(r);
-    }
-    cr_expect(ok, "the exact fit never succeeded");
+    cr_expect(each_allocation_fails_cleanly(&spec, &de, &m, NULL, NULL, "exact"), "the exact fit never succeeded");
     synth_free(&s);
 
     /* the sorted path (a reordered design): every failure leaves the design as it was */
@@ -892,20 +893,7 @@ Test(cox, allocation_failures_are_clean)
     double *xm = untied_case(&s, 2000, 0, &du, &mu);
     carta_cox_spec_default(&spec);
     spec.residuals = 31u;
-    ok = 0;
-    for (long k = 1; k < 400 && !ok; k++) {
-        carta_cox_result *r = NULL;
-        carta_error err;
-        carta_error_clear(&err);
-        carta_alloc_fail_at(k);
-        int rc = carta_cox_fit_reorder(&spec, &du, &mu, xm, &r, &err);
-        carta_alloc_fail_at(0);
-        cr_expect(memcmp(xm, s.x, 3 * s.n * sizeof *xm) == 0, "k=%ld: the design was left reordered", k);
-        if (rc == CARTA_OK) { ok = 1; carta_cox_result_free(r); break; }
-        cr_expect_eq(rc, CARTA_ENOMEM, "reorder k=%ld: %s", k, err.msg);
-        cr_expect_null(r);
-    }
-    cr_expect(ok, "the reordering fit never succeeded");
+    cr_expect(each_allocation_fails_cleanly(&spec, &du, &mu, xm, s.x, "reorder"), "the reordering fit never succeeded");
     free(xm);
     synth_free(&s);
 }
